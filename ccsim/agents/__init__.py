@@ -1,0 +1,1 @@
+"""ccsim.agents (see DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""Subcommands of the ``ccsim`` CLI, one module each (see ``ccsim.cli``)."""

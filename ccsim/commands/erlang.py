@@ -1,0 +1,11 @@
+"""``ccsim erlang`` (placeholder until implemented)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("erlang", help="erlang")
+    p.set_defaults(func=lambda args: 0)

@@ -1,0 +1,1 @@
+"""ccsim.csta (see DESIGN.md §2)."""

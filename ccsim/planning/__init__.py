@@ -1,0 +1,1 @@
+"""Planning analytics: Erlang B/C/A, staffing, scheduling, forecasting."""

@@ -1,0 +1,1 @@
+"""ccsim.routing (see DESIGN.md §2)."""
