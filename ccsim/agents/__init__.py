@@ -1,1 +1,27 @@
-"""ccsim.agents (see DESIGN.md §2)."""
+"""Agent state machine (a transition table), reason codes and agent records."""
+
+from ccsim.agents.states import (
+    PEND,
+    RESOLVE,
+    TRANSITIONS,
+    AgentCore,
+    AgentTransitionError,
+    Outcome,
+    Target,
+    Trigger,
+    apply,
+    plan,
+)
+
+__all__ = [
+    "PEND",
+    "RESOLVE",
+    "TRANSITIONS",
+    "AgentCore",
+    "AgentTransitionError",
+    "Outcome",
+    "Target",
+    "Trigger",
+    "apply",
+    "plan",
+]
