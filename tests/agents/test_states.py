@@ -64,7 +64,7 @@ def agent_in(state: S) -> AgentCore:
 ALL_PAIRS = list(itertools.product(list(S), list(Trigger)))
 
 
-@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=lambda x: str(x))
+@pytest.mark.parametrize(("state", "trigger"), ALL_PAIRS, ids=str)
 def test_every_pair(state: S, trigger: Trigger) -> None:
     agent = agent_in(state)
     if (state, trigger) in EXPECTED:

@@ -1,0 +1,786 @@
+"""The ACD: a sans-I/O state machine shared by the simulation and the live binding.
+
+``ACD.handle(event) -> list[Command]`` is the whole interface (plus read-only
+inspection). The ACD never reads a clock, sleeps or does I/O: every input
+carries its own time, timers are commands, and the world (SimPy driver, CSTA
+binding, offline replay) executes the commands. Feeding the same events
+therefore yields the same commands everywhere.
+
+Data structures are chosen for the simulation's hot loop:
+
+* each skill queue is a heap keyed by the queue discipline's static key, with
+  lazy deletion (a call leaving a queue is only forgotten by its record; its
+  stale heap entry is dropped when it surfaces) — O(log n) per operation;
+* each skill keeps its READY agents in an ``OrderedDict`` in the order they
+  became ready, so "longest idle" is the first entry, O(1), and removal is O(1);
+* a freed agent looks only at the heads of its own skills' queues — O(skills).
+
+Errors (an unknown call, an agent in the wrong state) raise ``ACDError`` before
+anything changes, so a caller can report them and carry on.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ccsim.acd_config import ACDConfig, QueueConfig
+from ccsim.agents.states import AgentCore, Outcome, Trigger, apply, plan
+from ccsim.errors import ACDError, IllegalTransitionError
+from ccsim.events import (
+    AgentLoggedOff,
+    AgentLoggedOn,
+    AgentNotReady,
+    AgentReady,
+    AgentState,
+    Announce,
+    BargeIn,
+    CallAbandoned,
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    CallOutcome,
+    CancelTimer,
+    Command,
+    Conference,
+    Deliver,
+    DeliveryFailed,
+    Disconnect,
+    Enqueue,
+    Event,
+    ForceLogout,
+    ForceNotReady,
+    ForceReady,
+    Intercept,
+    Monitor,
+    OfferCallback,
+    Overflow,
+    Retract,
+    SetAgentState,
+    StartTimer,
+    TimerFired,
+    TimerKey,
+    Transfer,
+    WrapUpEnded,
+)
+from ccsim.routing import script as sc
+from ccsim.routing.agent_selection import LongestIdle
+from ccsim.routing.call_selection import Fifo
+from ccsim.routing.disciplines import PriorityFifo
+from ccsim.routing.ewt import PositionEwt
+from ccsim.routing.views import (
+    AgentSelector,
+    CallSelector,
+    Candidate,
+    EwtEstimator,
+    QueueDiscipline,
+)
+
+if TYPE_CHECKING:
+    from ccsim.scenario import Scenario
+
+__all__ = ["ACD", "ACDConfig", "ACDError", "IllegalTransitionError", "QueueConfig"]
+
+_S = AgentState
+CallPhase = Literal["routing", "queued", "ringing", "talking"]
+
+#: Weight of the newest observation in the per-queue handle-time average.
+_AHT_ALPHA = 0.05
+
+
+class _Agent(AgentCore):
+    """An agent record; satisfies ``AgentView`` for policies (read-only by contract)."""
+
+    __slots__ = (
+        "busy_since",
+        "busy_time",
+        "call_id",
+        "calls_handled",
+        "idle_since",
+        "logged_on_at",
+        "misses",
+        "skills",
+    )
+
+    def __init__(self, agent_id: str, skills: Mapping[str, int], at: float) -> None:
+        super().__init__(agent_id)
+        self.skills: Mapping[str, int] = skills
+        self.logged_on_at = at
+        self.idle_since = at
+        self.calls_handled = 0
+        self.busy_time = 0.0
+        self.busy_since = at
+        self.call_id: str | None = None
+        self.misses = 0
+
+
+class _Call:
+    """A call record; satisfies ``CallView`` for policies."""
+
+    __slots__ = (
+        "agent_id",
+        "answered_at",
+        "attributes",
+        "call_id",
+        "first_queue",
+        "held",
+        "offered_at",
+        "pc",
+        "phase",
+        "priority",
+        "queued_at",
+        "queues",
+        "script",
+        "service",
+    )
+
+    def __init__(self, ev: CallOffered, script: sc.Script) -> None:
+        self.call_id = ev.call_id
+        self.service = ev.service
+        self.priority = ev.priority
+        self.attributes = ev.attributes
+        self.offered_at = ev.at
+        self.script = script
+        self.pc = 0
+        self.phase: CallPhase = "routing"
+        #: queue name -> (heap sequence number of the live entry, enqueued_at)
+        self.queues: dict[str, tuple[int, float]] = {}
+        self.queued_at: float | None = None
+        self.first_queue: str | None = None
+        self.agent_id: str | None = None
+        self.answered_at: float | None = None
+        #: queues (and entry times) the call waited in when last delivered, for RONA
+        self.held: dict[str, float] = {}
+
+
+class _Queue:
+    """One skill queue: a lazily cleaned heap plus incrementally kept statistics."""
+
+    __slots__ = (
+        "abandoned",
+        "answered",
+        "answered_in_target",
+        "available",
+        "heap",
+        "idle",
+        "length",
+        "mean_handle_time",
+        "name",
+        "staffed",
+        "target_fraction",
+        "target_seconds",
+    )
+
+    def __init__(self, cfg: QueueConfig, default_aht: float) -> None:
+        self.name = cfg.name
+        self.target_fraction = cfg.target_fraction
+        self.target_seconds = cfg.target_seconds
+        self.heap: list[tuple[float, float, int, _Call]] = []
+        self.length = 0
+        self.idle: OrderedDict[str, _Agent] = OrderedDict()
+        self.staffed = 0
+        self.mean_handle_time = default_aht
+        self.answered = 0
+        self.answered_in_target = 0
+        self.abandoned = 0
+        self.available = 0
+
+    def head(self) -> tuple[float, float, int, _Call] | None:
+        """The first live entry, dropping stale ones on the way."""
+        heap = self.heap
+        while heap:
+            entry = heap[0]
+            live = entry[3].queues.get(self.name)
+            if live is not None and live[0] == entry[2]:
+                return entry
+            heapq.heappop(heap)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCounters:
+    """Outcome counters of one service (for wallboards and replay checks)."""
+
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    overflowed: int = 0
+    disconnected: int = 0
+    callback: int = 0
+
+
+class ACD:
+    """The automatic call distributor.
+
+    Parameters are policies (defaults in brackets): ``agent_selector``
+    [``LongestIdle``], ``call_selector`` [``Fifo``], ``discipline``
+    [``PriorityFifo``], ``ewt`` [``PositionEwt``]. ``config`` is an
+    ``ACDConfig`` or a ``Scenario`` (its ``acd_config()`` is used).
+    """
+
+    def __init__(
+        self,
+        config: ACDConfig | Scenario,
+        *,
+        agent_selector: AgentSelector | None = None,
+        call_selector: CallSelector | None = None,
+        discipline: QueueDiscipline | None = None,
+        ewt: EwtEstimator | None = None,
+    ) -> None:
+        if not isinstance(config, ACDConfig):
+            config = config.acd_config()
+        self.config = config
+        self.agent_selector: AgentSelector = agent_selector or LongestIdle()
+        self.call_selector: CallSelector = call_selector or Fifo()
+        self.discipline: QueueDiscipline = discipline or PriorityFifo()
+        self.ewt: EwtEstimator = ewt or PositionEwt()
+        self.now = 0.0
+        self._queues = {
+            name: _Queue(q, config.ewt_default_handle_time) for name, q in config.queues.items()
+        }
+        self._agents: dict[str, _Agent] = {}
+        self._calls: dict[str, _Call] = {}
+        self._timers: dict[TimerKey, float] = {}
+        self._seq = 0
+        self._counters: dict[str, dict[str, int]] = {}
+        self._handlers: dict[type[Event], Callable[[Any, list[Command]], None]] = {
+            CallOffered: self._on_offered,
+            CallAnswered: self._on_answered,
+            CallEnded: self._on_ended,
+            CallAbandoned: self._on_abandoned,
+            DeliveryFailed: self._on_delivery_failed,
+            AgentLoggedOn: self._on_logged_on,
+            AgentReady: self._on_ready,
+            AgentNotReady: self._on_not_ready,
+            AgentLoggedOff: self._on_logged_off,
+            WrapUpEnded: self._on_wrap_ended,
+            TimerFired: self._on_timer,
+            ForceReady: self._on_ready,
+            ForceNotReady: self._on_not_ready,
+            ForceLogout: self._on_logged_off,
+            Monitor: self._on_supervise,
+            BargeIn: self._on_supervise,
+            Intercept: self._on_intercept,
+        }
+
+    # ------------------------------------------------------------------ public API
+
+    def handle(self, event: Event) -> list[Command]:
+        """Apply one event; return the commands for the world, in order.
+
+        Raises ``ACDError`` (state unchanged) for an event that does not fit.
+        """
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise ACDError(f"unsupported event type {type(event).__name__}")
+        if event.at < self.now:
+            raise ACDError(f"event at {event.at} is earlier than the ACD clock {self.now}")
+        before = self.now
+        self.now = event.at
+        out: list[Command] = []
+        try:
+            handler(event, out)
+        except ACDError:
+            self.now = before
+            raise
+        return out
+
+    def queue(self, name: str) -> _Queue:
+        """Read-only view of one queue (``QueueView``)."""
+        try:
+            return self._queues[name]
+        except KeyError:
+            raise ACDError(f"unknown queue {name!r}") from None
+
+    def expected_wait(self, queue: str, position: int | None = None) -> float:
+        """EWT for a new call in ``queue`` (or the call at ``position``)."""
+        q = self.queue(queue)
+        return self.ewt.estimate(q, q.length if position is None else position)
+
+    def agent(self, agent_id: str) -> _Agent:
+        """Read-only view of an agent (``AgentView``) — "what is agent Y doing"."""
+        try:
+            return self._agents[agent_id]
+        except KeyError:
+            raise ACDError(f"unknown agent {agent_id!r}") from None
+
+    def call(self, call_id: str) -> _Call:
+        """Read-only view of a live call (``CallView``) — "where is call X"."""
+        try:
+            return self._calls[call_id]
+        except KeyError:
+            raise ACDError(f"unknown or finished call {call_id!r}") from None
+
+    def where_is(self, call_id: str) -> dict[str, Any]:
+        """Where a live call is: its phase, the queues it waits in, or the agent it is with."""
+        c = self.call(call_id)
+        return {
+            "call_id": c.call_id,
+            "phase": c.phase,
+            "queues": sorted(c.queues),
+            "agent_id": c.agent_id,
+            "priority": c.priority,
+            "offered_at": c.offered_at,
+        }
+
+    def counters(self, service: str) -> ServiceCounters:
+        """Outcome counters of ``service`` so far."""
+        return ServiceCounters(**self._counters.get(service, {}))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain-data picture of the ACD (for wallboards, logs and tests)."""
+        queues = {}
+        for name, q in self._queues.items():
+            head = q.head()
+            queues[name] = {
+                "length": q.length,
+                "staffed": q.staffed,
+                "available": q.available,
+                "answered": q.answered,
+                "answered_in_target": q.answered_in_target,
+                "abandoned": q.abandoned,
+                "oldest_wait": 0.0 if head is None else self.now - head[3].queues[name][1],
+                "mean_handle_time": q.mean_handle_time,
+                "ewt": self.ewt.estimate(q, q.length),
+            }
+        agents = {
+            a.agent_id: {
+                "state": a.state.value,
+                "reason": a.reason,
+                "forced": a.forced,
+                "pending": None if a.pending is None else a.pending.value,
+                "call_id": a.call_id,
+                "skills": dict(a.skills),
+                "calls_handled": a.calls_handled,
+            }
+            for a in self._agents.values()
+        }
+        calls = {cid: self.where_is(cid) for cid in self._calls}
+        return {
+            "now": self.now,
+            "queues": queues,
+            "agents": agents,
+            "calls": calls,
+            "services": {s: dict(c) for s, c in self._counters.items()},
+            "timers": {f"{k[0]}:{k[1]}": at for k, at in self._timers.items()},
+        }
+
+    # ------------------------------------------------------------------ helpers
+
+    def _count(self, service: str, outcome: str) -> None:
+        c = self._counters.get(service)
+        if c is None:
+            c = self._counters[service] = dict.fromkeys(
+                ("offered", "answered", "abandoned", "overflowed", "disconnected", "callback"), 0
+            )
+        c[outcome] += 1
+
+    def _start_timer(self, key: TimerKey, at: float, out: list[Command]) -> None:
+        self._timers[key] = at
+        out.append(StartTimer(key=key, at=at))
+
+    def _cancel_timer(self, key: TimerKey, out: list[Command]) -> None:
+        if self._timers.pop(key, None) is not None:
+            out.append(CancelTimer(key=key))
+
+    def _agent_for(self, agent_id: str) -> _Agent:
+        a = self._agents.get(agent_id)
+        if a is None or a.state is _S.LOGGED_OFF:
+            raise ACDError(f"agent {agent_id!r} is not logged on")
+        return a
+
+    def _live_call(self, call_id: str) -> _Call:
+        c = self._calls.get(call_id)
+        if c is None:
+            raise ACDError(f"unknown or finished call {call_id!r}")
+        return c
+
+    def _transition(
+        self,
+        agent: _Agent,
+        outcome: Outcome,
+        out: list[Command],
+    ) -> None:
+        """Apply a planned agent transition and keep the indexes in step."""
+        was = agent.state
+        changed = outcome.differs_from(agent)
+        apply(agent, outcome)
+        now_state = agent.state
+        if was is not now_state:
+            if was is _S.READY:
+                for skill in agent.skills:
+                    q = self._queues[skill]
+                    del q.idle[agent.agent_id]
+                    q.available -= 1
+            elif now_state is _S.READY:
+                agent.idle_since = self.now
+                for skill in agent.skills:
+                    q = self._queues[skill]
+                    q.idle[agent.agent_id] = agent
+                    q.available += 1
+            working = (_S.RESERVED, _S.BUSY, _S.WORKING_AFTER_CALL)
+            if was not in working and now_state in working:
+                agent.busy_since = self.now
+            elif was in working and now_state not in working:
+                agent.busy_time += self.now - agent.busy_since
+            if now_state is _S.LOGGED_OFF:
+                for skill in agent.skills:
+                    self._queues[skill].staffed -= 1
+                del self._agents[agent.agent_id]
+        if changed:
+            out.append(
+                SetAgentState(
+                    agent_id=agent.agent_id,
+                    state=now_state,
+                    reason=agent.reason,
+                    forced=agent.forced,
+                    pending=agent.pending,
+                )
+            )
+
+    # ------------------------------------------------------------------ routing
+
+    def _offer_to_agents(self, call: _Call, queue: _Queue, out: list[Command]) -> bool:
+        """Try to hand ``call`` to a READY agent of ``queue``; True if delivered."""
+        if not queue.idle:
+            return False
+        agent = self.agent_selector.select_agent(call, queue.name, iter(queue.idle.values()), self)
+        if agent is None:
+            return False
+        self._deliver(call, self._agents[agent.agent_id], queue.name, out)
+        return True
+
+    def _deliver(self, call: _Call, agent: _Agent, queue: str, out: list[Command]) -> None:
+        outcome = plan(agent, Trigger.DELIVER)
+        held = call.held
+        held.clear()
+        for name, (_, entered) in call.queues.items():
+            self._queues[name].length -= 1
+            held[name] = entered
+        if not held:
+            held[queue] = self.now
+        call.queues.clear()  # heap entries become stale
+        call.phase = "ringing"
+        call.agent_id = agent.agent_id
+        if call.queued_at is None:
+            call.queued_at = self.now
+            call.first_queue = queue
+        agent.call_id = call.call_id
+        self._cancel_timer(("script", call.call_id), out)
+        out.append(Deliver(call_id=call.call_id, agent_id=agent.agent_id, queue=queue))
+        self._transition(agent, outcome, out)
+        self._start_timer(("ring", call.call_id), self.now + self.config.ring_timeout, out)
+
+    def _enqueue(self, call: _Call, queue: _Queue, enqueued_at: float, out: list[Command]) -> None:
+        self._seq += 1
+        k0, k1 = self.discipline.key(call, enqueued_at)
+        heapq.heappush(queue.heap, (k0, k1, self._seq, call))
+        call.queues[queue.name] = (self._seq, enqueued_at)
+        queue.length += 1
+        call.phase = "queued"
+        if call.queued_at is None:
+            call.queued_at = enqueued_at
+            call.first_queue = queue.name
+        out.append(Enqueue(call_id=call.call_id, queue=queue.name, priority=call.priority))
+
+    def _serve_agent(self, agent: _Agent, out: list[Command]) -> None:
+        """A READY agent looks for a waiting call among its skills' queue heads."""
+        candidates: list[Candidate] = []
+        for skill, level in agent.skills.items():
+            q = self._queues[skill]
+            if q.length:
+                head = q.head()
+                if head is not None:
+                    call = head[3]
+                    candidates.append(Candidate(skill, call, call.queues[skill][1], level))
+        if not candidates:
+            return
+        choice = self.call_selector.select_call(agent, candidates, self)
+        if choice is not None:
+            self._deliver(self._calls[choice.call.call_id], agent, choice.queue, out)
+
+    def _finish(self, call: _Call, outcome: CallOutcome) -> None:
+        for name in call.queues:
+            self._queues[name].length -= 1
+        call.queues.clear()
+        self._timers.pop(("script", call.call_id), None)
+        del self._calls[call.call_id]
+        self._count(call.service, outcome.value)
+
+    def _run_script(self, call: _Call, out: list[Command]) -> None:
+        """Execute the call's script from its program counter until it waits or ends."""
+        steps = call.script
+        n = len(steps)
+        guard = 0
+        while call.pc < n:
+            guard += 1
+            if guard > 10_000:  # a Goto loop without Wait cannot be allowed to hang the ACD
+                raise ACDError(f"routing script loops without waiting for call {call.call_id!r}")
+            step = steps[call.pc]
+            call.pc += 1
+            if isinstance(step, sc.Label):
+                continue
+            if step.when is not None and not step.when.holds(self, call):
+                continue
+            if isinstance(step, sc.QueueTo):
+                if step.priority is not None and step.priority > call.priority:
+                    call.priority = step.priority
+                if step.queue in call.queues:
+                    continue
+                q = self._queues[step.queue]
+                if self._offer_to_agents(call, q, out):
+                    return
+                self._enqueue(call, q, self.now, out)
+            elif isinstance(step, sc.Wait):
+                self._start_timer(("script", call.call_id), self.now + step.seconds, out)
+                return
+            elif isinstance(step, sc.Announce):
+                out.append(Announce(call_id=call.call_id, announcement=step.announcement))
+            elif isinstance(step, sc.Goto):
+                call.pc = self._label_index(call.script, step.label)
+            elif isinstance(step, sc.Overflow):
+                out.append(Overflow(call_id=call.call_id, destination=step.destination))
+                self._finish(call, CallOutcome.OVERFLOWED)
+                return
+            elif isinstance(step, sc.OfferCallback):
+                out.append(OfferCallback(call_id=call.call_id))
+                self._finish(call, CallOutcome.CALLBACK)
+                return
+            elif isinstance(step, sc.Disconnect):
+                out.append(Disconnect(call_id=call.call_id, cause=step.cause))
+                self._finish(call, CallOutcome.DISCONNECTED)
+                return
+            else:  # Stop
+                break
+        if not call.queues and call.phase in ("routing", "queued"):
+            out.append(Disconnect(call_id=call.call_id, cause="no-route"))
+            self._finish(call, CallOutcome.DISCONNECTED)
+
+    @staticmethod
+    def _label_index(script: sc.Script, label: str) -> int:
+        for i, step in enumerate(script):
+            if isinstance(step, sc.Label) and step.name == label:
+                return i + 1
+        raise ACDError(f"no label {label!r}")  # pragma: no cover - validated at config time
+
+    def _script_for(self, ev: CallOffered) -> sc.Script:
+        cfg = self.config
+        point = ev.routing_point or cfg.service_routing.get(ev.service)
+        if point is not None:
+            script = cfg.scripts.get(point)
+            if script is None:
+                raise ACDError(f"call {ev.call_id!r}: unknown routing point {point!r}")
+            return script
+        if ev.service in self._queues:
+            return (sc.QueueTo(ev.service),)
+        raise ACDError(
+            f"call {ev.call_id!r}: service {ev.service!r} has no routing point and no queue"
+        )
+
+    def _requeue(self, call: _Call, out: list[Command]) -> None:
+        """Return a call taken back from an agent to the head of its queues (RONA)."""
+        call.priority += self.config.rona_priority_boost
+        call.agent_id = None
+        held = dict(call.held)
+        for name in held:
+            if self._offer_to_agents(call, self._queues[name], out):
+                return
+        for name, entered in held.items():
+            # keep the original entry time: with the boost, the call goes to the head
+            self._enqueue(call, self._queues[name], entered, out)
+
+    # ------------------------------------------------------------------ call events
+
+    def _on_offered(self, ev: CallOffered, out: list[Command]) -> None:
+        if ev.call_id in self._calls:
+            raise ACDError(f"call {ev.call_id!r} is already in the ACD")
+        script = self._script_for(ev)
+        call = _Call(ev, script)
+        self._calls[ev.call_id] = call
+        self._count(ev.service, "offered")
+        self._run_script(call, out)
+
+    def _on_answered(self, ev: CallAnswered, out: list[Command]) -> None:
+        call = self._live_call(ev.call_id)
+        if call.phase != "ringing" or call.agent_id != ev.agent_id:
+            raise ACDError(
+                f"call {ev.call_id!r} is not ringing at agent {ev.agent_id!r} (phase {call.phase})"
+            )
+        agent = self._agents[ev.agent_id]
+        outcome = plan(agent, Trigger.ANSWER)
+        self._cancel_timer(("ring", call.call_id), out)
+        call.phase = "talking"
+        call.answered_at = ev.at
+        agent.misses = 0
+        if call.first_queue is not None:
+            q = self._queues[call.first_queue]
+            q.answered += 1
+            if ev.at - (call.queued_at or call.offered_at) <= q.target_seconds:
+                q.answered_in_target += 1
+        self._count(call.service, "answered")
+        self._transition(agent, outcome, out)
+
+    def _release_agent(self, agent: _Agent, call: _Call, out: list[Command]) -> None:
+        """The agent's call is over: wrap-up or the next state, then new work."""
+        wrap = self.config.wrap_up.get(call.service, self.config.default_wrap_up)
+        talk = self.now - (call.answered_at if call.answered_at is not None else self.now)
+        if call.first_queue is not None:
+            q = self._queues[call.first_queue]
+            q.mean_handle_time += _AHT_ALPHA * (talk + wrap - q.mean_handle_time)
+        agent.calls_handled += 1
+        agent.call_id = None
+        if wrap > 0:
+            self._transition(agent, plan(agent, Trigger.CALL_END_WRAP), out)
+            self._start_timer(("wrap", agent.agent_id), self.now + wrap, out)
+        else:
+            self._transition(agent, plan(agent, Trigger.CALL_END), out)
+            if agent.state is _S.READY:
+                self._serve_agent(agent, out)
+
+    def _on_ended(self, ev: CallEnded, out: list[Command]) -> None:
+        call = self._live_call(ev.call_id)
+        if call.phase != "talking":
+            raise ACDError(f"call {ev.call_id!r} has not been answered (phase {call.phase})")
+        agent = self._agents.get(call.agent_id) if call.agent_id is not None else None
+        del self._calls[call.call_id]
+        if agent is not None and agent.call_id == call.call_id:
+            self._release_agent(agent, call, out)
+
+    def _on_abandoned(self, ev: CallAbandoned, out: list[Command]) -> None:
+        call = self._live_call(ev.call_id)
+        if call.phase == "talking":
+            raise ACDError(f"call {ev.call_id!r} was answered; use CallEnded")
+        if call.first_queue is not None:
+            self._queues[call.first_queue].abandoned += 1
+        if call.phase == "ringing" and call.agent_id is not None:
+            agent = self._agents[call.agent_id]
+            self._cancel_timer(("ring", call.call_id), out)
+            agent.call_id = None
+            self._finish(call, CallOutcome.ABANDONED)
+            self._transition(agent, plan(agent, Trigger.RING_CLEARED), out)
+            if agent.state is _S.READY:
+                self._serve_agent(agent, out)
+            return
+        self._cancel_timer(("script", call.call_id), out)
+        self._finish(call, CallOutcome.ABANDONED)
+
+    def _take_back(self, call: _Call, agent: _Agent, trigger: Trigger, out: list[Command]) -> None:
+        """A ringing call leaves its agent (RONA or failed delivery) and is routed again."""
+        outcome = plan(agent, trigger)
+        self._cancel_timer(("ring", call.call_id), out)
+        agent.call_id = None
+        self._requeue(call, out)
+        self._transition(agent, outcome, out)
+        if agent.state is _S.READY:
+            self._serve_agent(agent, out)
+
+    def _on_delivery_failed(self, ev: DeliveryFailed, out: list[Command]) -> None:
+        call = self._live_call(ev.call_id)
+        if call.phase != "ringing" or call.agent_id != ev.agent_id:
+            raise ACDError(f"call {ev.call_id!r} is not ringing at agent {ev.agent_id!r}")
+        self._take_back(call, self._agents[ev.agent_id], Trigger.MISS_LIMIT, out)
+
+    # ------------------------------------------------------------------ agent events
+
+    def _on_logged_on(self, ev: AgentLoggedOn, out: list[Command]) -> None:
+        existing = self._agents.get(ev.agent_id)
+        trigger = Trigger.LOGON_READY if ev.ready else Trigger.LOGON
+        if existing is not None:
+            plan(existing, trigger)  # raises: already logged on
+        unknown = [s for s in ev.skills if s not in self._queues]
+        if unknown:
+            raise ACDError(f"agent {ev.agent_id!r}: unknown skills {unknown}")
+        agent = _Agent(ev.agent_id, ev.skills, ev.at)
+        outcome = plan(agent, trigger, reason=None if ev.ready else ev.reason)
+        self._agents[ev.agent_id] = agent
+        for skill in agent.skills:
+            self._queues[skill].staffed += 1
+        self._transition(agent, outcome, out)
+        if agent.state is _S.READY:
+            self._serve_agent(agent, out)
+
+    def _on_ready(self, ev: AgentReady | ForceReady, out: list[Command]) -> None:
+        agent = self._agent_for(ev.agent_id)
+        forced = isinstance(ev, ForceReady)
+        outcome = plan(agent, Trigger.READY, forced=forced)
+        was = agent.state
+        if was is _S.WORKING_AFTER_CALL:
+            self._cancel_timer(("wrap", agent.agent_id), out)
+        self._transition(agent, outcome, out)
+        if agent.state is _S.READY and was is not _S.READY:
+            self._serve_agent(agent, out)
+
+    def _on_not_ready(self, ev: AgentNotReady | ForceNotReady, out: list[Command]) -> None:
+        agent = self._agent_for(ev.agent_id)
+        outcome = plan(
+            agent, Trigger.NOT_READY, reason=ev.reason, forced=isinstance(ev, ForceNotReady)
+        )
+        if agent.state is _S.WORKING_AFTER_CALL:
+            self._cancel_timer(("wrap", agent.agent_id), out)
+        self._transition(agent, outcome, out)
+
+    def _on_logged_off(self, ev: AgentLoggedOff | ForceLogout, out: list[Command]) -> None:
+        agent = self._agent_for(ev.agent_id)
+        forced = isinstance(ev, ForceLogout)
+        outcome = plan(agent, Trigger.LOGOFF, reason="forced" if forced else None, forced=forced)
+        if agent.state is _S.WORKING_AFTER_CALL:
+            self._cancel_timer(("wrap", agent.agent_id), out)
+        self._transition(agent, outcome, out)
+
+    def _on_wrap_ended(self, ev: WrapUpEnded, out: list[Command]) -> None:
+        agent = self._agent_for(ev.agent_id)
+        outcome = plan(agent, Trigger.WRAP_END)
+        self._cancel_timer(("wrap", agent.agent_id), out)
+        self._transition(agent, outcome, out)
+        if agent.state is _S.READY:
+            self._serve_agent(agent, out)
+
+    # ------------------------------------------------------------------ supervisor
+
+    def _busy_call(self, ev: Monitor | BargeIn | Intercept) -> tuple[_Agent, _Call]:
+        agent = self._agent_for(ev.agent_id)
+        if agent.state is not _S.BUSY or agent.call_id is None:
+            raise ACDError(f"agent {ev.agent_id!r} has no call in progress (state {agent.state})")
+        return agent, self._calls[agent.call_id]
+
+    def _on_supervise(self, ev: Monitor | BargeIn, out: list[Command]) -> None:
+        _, call = self._busy_call(ev)
+        mode: Literal["silent", "active"] = "silent" if isinstance(ev, Monitor) else "active"
+        out.append(Conference(call_id=call.call_id, supervisor=ev.supervisor, mode=mode))
+
+    def _on_intercept(self, ev: Intercept, out: list[Command]) -> None:
+        agent, call = self._busy_call(ev)
+        out.append(
+            Transfer(call_id=call.call_id, agent_id=agent.agent_id, destination=ev.supervisor)
+        )
+        call.agent_id = ev.supervisor  # the call goes on with the supervisor
+        self._release_agent(agent, call, out)
+
+    # ------------------------------------------------------------------ timers
+
+    def _on_timer(self, ev: TimerFired, out: list[Command]) -> None:
+        if self._timers.pop(ev.key, None) is None:
+            return  # cancelled or already handled: a race the world may legitimately lose
+        kind, ident = ev.key
+        if kind == "script":
+            call = self._calls.get(ident)
+            if call is not None and call.phase in ("routing", "queued"):
+                self._run_script(call, out)
+        elif kind == "ring":
+            call = self._calls[ident]
+            assert call.agent_id is not None
+            agent = self._agents[call.agent_id]
+            agent.misses += 1
+            out.append(Retract(call_id=call.call_id, agent_id=agent.agent_id, reason="rona"))
+            limit = agent.misses >= self.config.rona_threshold
+            if limit:
+                agent.misses = 0
+            self._take_back(call, agent, Trigger.MISS_LIMIT if limit else Trigger.MISS, out)
+        elif kind == "wrap":
+            agent = self._agents[ident]
+            self._transition(agent, plan(agent, Trigger.WRAP_END), out)
+            if agent.state is _S.READY:
+                self._serve_agent(agent, out)
