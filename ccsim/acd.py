@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ccsim.acd_config import ACDConfig, QueueConfig
-from ccsim.agents.states import AgentCore, Outcome, Trigger, apply, plan
+from ccsim.agents.states import AgentCore, Outcome, Trigger, plan
 from ccsim.errors import ACDError, IllegalTransitionError
 from ccsim.events import (
     AgentLoggedOff,
@@ -82,9 +82,13 @@ from ccsim.routing.views import (
 if TYPE_CHECKING:
     from ccsim.scenario import Scenario
 
+_candidate = Candidate._make
+
 __all__ = ["ACD", "ACDConfig", "ACDError", "IllegalTransitionError", "QueueConfig"]
 
 _S = AgentState
+_READY = AgentState.READY
+_WORKING = frozenset((AgentState.RESERVED, AgentState.BUSY, AgentState.WORKING_AFTER_CALL))
 CallPhase = Literal["routing", "queued", "ringing", "talking"]
 
 #: Weight of the newest observation in the per-queue handle-time average.
@@ -134,6 +138,7 @@ class _Call:
         "queued_at",
         "queues",
         "script",
+        "script_waiting",
         "service",
     )
 
@@ -145,6 +150,7 @@ class _Call:
         self.offered_at = ev.at
         self.script = script
         self.pc = 0
+        self.script_waiting = False
         self.phase: CallPhase = "routing"
         #: queue name -> (heap sequence number of the live entry, enqueued_at)
         self.queues: dict[str, tuple[int, float]] = {}
@@ -243,6 +249,8 @@ class ACD:
         }
         self._agents: dict[str, _Agent] = {}
         self._calls: dict[str, _Call] = {}
+        #: the script of a service that is routed straight to its namesake queue
+        self._implicit: dict[str, sc.Script] = {name: (sc.QueueTo(name),) for name in self._queues}
         self._timers: dict[TimerKey, float] = {}
         self._seq = 0
         self._counters: dict[str, dict[str, int]] = {}
@@ -399,45 +407,58 @@ class ACD:
         return c
 
     def _transition(
-        self,
-        agent: _Agent,
-        outcome: Outcome,
-        out: list[Command],
+        self, agent: _Agent, outcome: Outcome, out: list[Command], notify: bool = True
     ) -> None:
-        """Apply a planned agent transition and keep the indexes in step."""
+        """Apply a planned agent transition and keep the indexes in step.
+
+        ``notify=False`` for changes the world already knows (a ``Deliver`` it
+        was just given implies RESERVED, a ``CallAnswered`` it sent implies
+        BUSY): every other change is reported with ``SetAgentState``.
+        """
+        state, reason, forced, pending = outcome[0], outcome[1], outcome[2], outcome[3]
         was = agent.state
-        changed = outcome.differs_from(agent)
-        apply(agent, outcome)
-        now_state = agent.state
-        if was is not now_state:
-            if was is _S.READY:
+        changed = (
+            state is not was
+            or reason != agent.reason
+            or forced != agent.forced
+            or pending is not agent.pending
+        )
+        agent.state = state
+        agent.reason = reason
+        agent.forced = forced
+        agent.pending = pending
+        agent.pending_reason = outcome[4]
+        agent.pending_forced = outcome[5]
+        if state is not was:
+            aid = agent.agent_id
+            if was is _READY:
                 for skill in agent.skills:
                     q = self._queues[skill]
-                    del q.idle[agent.agent_id]
+                    del q.idle[aid]
                     q.available -= 1
-            elif now_state is _S.READY:
+            elif state is _READY:
                 agent.idle_since = self.now
                 for skill in agent.skills:
                     q = self._queues[skill]
-                    q.idle[agent.agent_id] = agent
+                    q.idle[aid] = agent
                     q.available += 1
-            working = (_S.RESERVED, _S.BUSY, _S.WORKING_AFTER_CALL)
-            if was not in working and now_state in working:
-                agent.busy_since = self.now
-            elif was in working and now_state not in working:
+            if state in _WORKING:
+                if was not in _WORKING:
+                    agent.busy_since = self.now
+            elif was in _WORKING:
                 agent.busy_time += self.now - agent.busy_since
-            if now_state is _S.LOGGED_OFF:
+            if state is _S.LOGGED_OFF:
                 for skill in agent.skills:
                     self._queues[skill].staffed -= 1
-                del self._agents[agent.agent_id]
-        if changed:
+                del self._agents[aid]
+        if changed and notify:
             out.append(
                 SetAgentState(
                     agent_id=agent.agent_id,
-                    state=now_state,
-                    reason=agent.reason,
-                    forced=agent.forced,
-                    pending=agent.pending,
+                    state=state,
+                    reason=reason,
+                    forced=forced,
+                    pending=pending,
                 )
             )
 
@@ -469,9 +490,11 @@ class ACD:
             call.queued_at = self.now
             call.first_queue = queue
         agent.call_id = call.call_id
-        self._cancel_timer(("script", call.call_id), out)
+        if call.script_waiting:
+            call.script_waiting = False
+            self._cancel_timer(("script", call.call_id), out)
         out.append(Deliver(call_id=call.call_id, agent_id=agent.agent_id, queue=queue))
-        self._transition(agent, outcome, out)
+        self._transition(agent, outcome, out, notify=False)
         self._start_timer(("ring", call.call_id), self.now + self.config.ring_timeout, out)
 
     def _enqueue(self, call: _Call, queue: _Queue, enqueued_at: float, out: list[Command]) -> None:
@@ -495,7 +518,7 @@ class ACD:
                 head = q.head()
                 if head is not None:
                     call = head[3]
-                    candidates.append(Candidate(skill, call, call.queues[skill][1], level))
+                    candidates.append(_candidate((skill, call, call.queues[skill][1], level)))
         if not candidates:
             return
         choice = self.call_selector.select_call(agent, candidates, self)
@@ -535,6 +558,7 @@ class ACD:
                     return
                 self._enqueue(call, q, self.now, out)
             elif isinstance(step, sc.Wait):
+                call.script_waiting = True
                 self._start_timer(("script", call.call_id), self.now + step.seconds, out)
                 return
             elif isinstance(step, sc.Announce):
@@ -574,8 +598,9 @@ class ACD:
             if script is None:
                 raise ACDError(f"call {ev.call_id!r}: unknown routing point {point!r}")
             return script
-        if ev.service in self._queues:
-            return (sc.QueueTo(ev.service),)
+        implicit = self._implicit.get(ev.service)
+        if implicit is not None:
+            return implicit
         raise ACDError(
             f"call {ev.call_id!r}: service {ev.service!r} has no routing point and no queue"
         )
@@ -621,7 +646,7 @@ class ACD:
             if ev.at - (call.queued_at or call.offered_at) <= q.target_seconds:
                 q.answered_in_target += 1
         self._count(call.service, "answered")
-        self._transition(agent, outcome, out)
+        self._transition(agent, outcome, out, notify=False)
 
     def _release_agent(self, agent: _Agent, call: _Call, out: list[Command]) -> None:
         """The agent's call is over: wrap-up or the next state, then new work."""
@@ -664,7 +689,8 @@ class ACD:
             if agent.state is _S.READY:
                 self._serve_agent(agent, out)
             return
-        self._cancel_timer(("script", call.call_id), out)
+        if call.script_waiting:
+            self._cancel_timer(("script", call.call_id), out)
         self._finish(call, CallOutcome.ABANDONED)
 
     def _take_back(self, call: _Call, agent: _Agent, trigger: Trigger, out: list[Command]) -> None:
@@ -767,6 +793,8 @@ class ACD:
         kind, ident = ev.key
         if kind == "script":
             call = self._calls.get(ident)
+            if call is not None:
+                call.script_waiting = False
             if call is not None and call.phase in ("routing", "queued"):
                 self._run_script(call, out)
         elif kind == "ring":

@@ -21,10 +21,9 @@ next own change.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeAlias
 
 from ccsim.errors import IllegalTransitionError
 from ccsim.events import AgentState
@@ -142,24 +141,10 @@ class AgentCore:
         self.pending_forced = False
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of a transition: the new state and what changed (for commands)."""
-
-    state: AgentState
-    reason: str | None
-    forced: bool
-    pending: AgentState | None
-    pending_reason: str | None
-    pending_forced: bool
-
-    def differs_from(self, agent: AgentCore) -> bool:
-        return (
-            self.state is not agent.state
-            or self.reason != agent.reason
-            or self.forced != agent.forced
-            or self.pending is not agent.pending
-        )
+#: The result of a transition: (state, reason, forced, pending, pending_reason,
+#: pending_forced). A plain tuple because it is built on every agent event in the
+#: simulation's hot loop; ``apply`` writes it into the agent.
+Outcome: TypeAlias = tuple[AgentState, str | None, bool, AgentState | None, str | None, bool]
 
 
 _RONA = "rona"
@@ -177,36 +162,38 @@ def plan(
         raise AgentTransitionError(agent.agent_id, agent.state, trigger)
     if target is PEND:
         if trigger is Trigger.READY:  # ready while on a call cancels what was pending
-            return Outcome(agent.state, agent.reason, agent.forced, None, None, False)
+            return (agent.state, agent.reason, agent.forced, None, None, False)
         pending = S.NOT_READY if trigger is Trigger.NOT_READY else S.LOGGED_OFF
         if agent.pending is S.LOGGED_OFF and pending is S.NOT_READY:
             pending = S.LOGGED_OFF  # a pending logoff is not downgraded by a not-ready
-        return Outcome(agent.state, agent.reason, agent.forced, pending, reason, forced)
+        return (agent.state, agent.reason, agent.forced, pending, reason, forced)
     if target is RESOLVE:
         if agent.pending is not None:
-            return Outcome(
+            return (
                 agent.pending, agent.pending_reason, agent.pending_forced, None, None, False
             )
-        return Outcome(S.READY, None, False, None, None, False)
+        return (S.READY, None, False, None, None, False)
     assert isinstance(target, AgentState)
     if trigger is Trigger.MISS_LIMIT:
         if agent.pending is S.LOGGED_OFF:
-            return Outcome(
+            return (
                 S.LOGGED_OFF, agent.pending_reason, agent.pending_forced, None, None, False
             )
-        return Outcome(S.NOT_READY, _RONA, False, None, None, False)
+        return (S.NOT_READY, _RONA, False, None, None, False)
     if target in (S.READY, S.NOT_READY, S.LOGGED_OFF):
         new_reason = reason if target is S.NOT_READY or target is S.LOGGED_OFF else None
-        return Outcome(target, new_reason, forced, None, None, False)
+        return (target, new_reason, forced, None, None, False)
     # DELIVER / ANSWER / CALL_END_WRAP: the agent is working; a pending request survives.
-    return Outcome(target, None, False, agent.pending, agent.pending_reason, agent.pending_forced)
+    return (target, None, False, agent.pending, agent.pending_reason, agent.pending_forced)
 
 
 def apply(agent: AgentCore, outcome: Outcome) -> None:
     """Write a planned outcome into the agent."""
-    agent.state = outcome.state
-    agent.reason = outcome.reason
-    agent.forced = outcome.forced
-    agent.pending = outcome.pending
-    agent.pending_reason = outcome.pending_reason
-    agent.pending_forced = outcome.pending_forced
+    (
+        agent.state,
+        agent.reason,
+        agent.forced,
+        agent.pending,
+        agent.pending_reason,
+        agent.pending_forced,
+    ) = outcome

@@ -9,8 +9,7 @@ verifies none does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from ccsim.events import AgentState
 
@@ -126,9 +125,12 @@ class RoutingContext(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A call at the head of one of an agent's skill queues, offered to a call selector."""
+class Candidate(NamedTuple):
+    """A call at the head of one of an agent's skill queues, offered to a call selector.
+
+    A named tuple, not a dataclass: the ACD builds one per non-empty skill queue
+    each time an agent frees, and tuples are the cheapest immutable record.
+    """
 
     queue: str
     call: CallView

@@ -125,6 +125,8 @@ class ACDMachine(RuleBasedStateMachine):
                 q.pop(cmd.call_id, None)
             self.ringing[cmd.call_id] = agent
             self.agent_call[agent] = cmd.call_id
+            self.state[agent] = AgentState.RESERVED  # implied by Deliver
+            self.forced[agent] = False
         elif isinstance(cmd, Enqueue):
             self.order += 1
             entered = self.now
@@ -169,6 +171,7 @@ class ACDMachine(RuleBasedStateMachine):
         def accepted() -> None:
             del self.ringing[call]
             self.talking[call] = agent
+            self.state[agent] = AgentState.BUSY  # implied by the accepted answer
             self.set_outcome(call, "answered")
 
         self.send(CallAnswered(at=self.now, call_id=call, agent_id=agent), accepted)

@@ -67,13 +67,13 @@ def test_basic_call_with_wrap_up() -> None:
     logon(acd, 0, "a1")
     assert acd.handle(CallOffered(at=5, call_id="c1", service="gen")) == [
         Deliver(call_id="c1", agent_id="a1", queue="gen"),
-        st("a1", S.RESERVED),
         StartTimer(key=("ring", "c1"), at=20.0),
     ]
+    # RESERVED and BUSY are implied by Deliver and by the answer: no SetAgentState
     assert acd.handle(CallAnswered(at=8, call_id="c1", agent_id="a1")) == [
         CancelTimer(key=("ring", "c1")),
-        st("a1", S.BUSY),
     ]
+    assert acd.agent("a1").state is S.BUSY
     assert acd.handle(CallEnded(at=100, call_id="c1")) == [
         st("a1", S.WORKING_AFTER_CALL),
         StartTimer(key=("wrap", "a1"), at=110.0),
@@ -95,7 +95,6 @@ def test_call_waits_then_agent_ready_takes_it() -> None:
     assert acd.handle(AgentReady(at=30, agent_id="a1")) == [
         st("a1", S.READY),
         Deliver(call_id="c1", agent_id="a1", queue="gen"),
-        st("a1", S.RESERVED),
         StartTimer(key=("ring", "c1"), at=45.0),
     ]
     acd.handle(CallAnswered(at=31, call_id="c1", agent_id="a1"))
@@ -151,7 +150,6 @@ def test_rona_threshold_two_retries_same_agent_first() -> None:
         Enqueue(call_id="c1", queue="gen", priority=1000),
         st("a1", S.READY),
         Deliver(call_id="c1", agent_id="a1", queue="gen"),
-        st("a1", S.RESERVED),
         StartTimer(key=("ring", "c1"), at=21.0),
     ]
     out = acd.handle(TimerFired(at=21, key=("ring", "c1")))
@@ -206,7 +204,6 @@ def test_script_adds_backup_skill_after_wait() -> None:
     ]
     assert acd.handle(TimerFired(at=40, key=("script", "c1"))) == [
         Deliver(call_id="c1", agent_id="b1", queue="backup"),
-        st("b1", S.RESERVED),
         StartTimer(key=("ring", "c1"), at=55.0),
     ]
     assert acd.queue("billing").length == 0

@@ -69,7 +69,7 @@ def test_every_pair(state: S, trigger: Trigger) -> None:
     agent = agent_in(state)
     if (state, trigger) in EXPECTED:
         out = plan(agent, trigger, reason="lunch")
-        assert out.state is EXPECTED[(state, trigger)]
+        assert out[0] is EXPECTED[(state, trigger)]
     else:
         with pytest.raises(IllegalTransitionError) as exc:
             plan(agent, trigger)
