@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,7 @@ class _Attempt:
         "agent",
         "answered_at",
         "arrival",
+        "attributes",
         "attempt",
         "customer",
         "done",
@@ -127,6 +128,7 @@ class _Attempt:
         self.ringing: str | None = None
         self.trunk = False
         self.done = False
+        self.attributes: dict[str, str] = {}
 
 
 class Center:
@@ -153,6 +155,7 @@ class Center:
         drain: float = 4 * 3600.0,
         env: simpy.Environment | None = None,
         policies: dict[str, Any] | None = None,
+        arrivals: Sequence[tuple[float, str]] | None = None,
     ) -> None:
         if not horizon > 0:
             raise ValueError(f"horizon must be > 0 seconds, got {horizon!r}")
@@ -214,6 +217,16 @@ class Center:
         self._trunks_busy = 0
         self._ivr_busy = 0
         self.rejected: list[tuple[Event, str]] = []
+        self._trace: list[tuple[float, int]] | None = None
+        if arrivals is not None:
+            trace = []
+            for i, (t, name) in enumerate(arrivals):
+                if name not in self._svc_code:
+                    raise ValueError(f"arrivals[{i}]: unknown service {name!r}")
+                if not 0 <= t < self.horizon:
+                    raise ValueError(f"arrivals[{i}]: time must be in [0, horizon), got {t!r}")
+                trace.append((float(t), self._svc_code[name]))
+            self._trace = sorted(trace, key=lambda x: x[0])
 
     # ---------------------------------------------------------------- set-up
 
@@ -241,7 +254,12 @@ class Center:
         """Schedule arrivals, agent schedules and supervisor actions."""
         self._schedule_agents()
         self._schedule_supervisor()
-        self._day_arrivals(0)
+        if self._trace is None:
+            self._day_arrivals(0)
+        else:  # trace-driven: replay given arrival times (tests, recorded days)
+            times = [t for t, _ in self._trace]
+            codes = [c for _, c in self._trace]
+            self._arrival_iter(times, codes, 0, math.inf)
 
     def run(self) -> None:
         """Start and run to the end (horizon plus drain)."""
@@ -343,9 +361,11 @@ class Center:
         keep = t_all < self.horizon
         self._arrival_iter(t_all[keep].tolist(), c_all[keep].tolist(), 0, day)
 
-    def _arrival_iter(self, times: list[float], codes: list[int], i: int, day: int) -> None:
+    def _arrival_iter(self, times: list[float], codes: list[int], i: int, day: float) -> None:
         if i >= len(times):
-            self._at((day + 1) * DAY, lambda: self._day_arrivals(day + 1))
+            if math.isfinite(day):
+                nxt = int(day) + 1
+                self._at(nxt * DAY, lambda: self._day_arrivals(nxt))
             return
         ev = self.env.timeout(times[i] - self.env.now)
 
@@ -361,6 +381,9 @@ class Center:
         row = self._rows
         self._rows += 1
         a = _Attempt(row, entry, now, customer, attempt, redial_of)
+        entry_svc = self._svc[entry]
+        if entry_svc.attributes:
+            a.attributes = entry_svc.sample_attributes(self.streams.attributes)
         if self.trunks is not None:
             if self._trunks_busy >= self.trunks:
                 self._finish(a, "blocked")
@@ -446,7 +469,11 @@ class Center:
         call_id = str(a.row)
         self._attempts[call_id] = a
         patience = float(svc.patience.sample(self.streams.patience))
-        attributes = svc.sample_attributes(self.streams.attributes) if svc.attributes else {}
+        attributes = a.attributes
+        if service != a.entry and svc.attributes:
+            # a call leaving the IVR keeps its entry attributes; the new service draws the rest
+            drawn = svc.sample_attributes(self.streams.attributes)
+            attributes = {**drawn, **attributes}
         ev = CallOffered(
             at=now,
             call_id=call_id,
