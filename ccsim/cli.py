@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccsim.commands.demo",
     "ccsim.commands.erlang",
     "ccsim.commands.staff",
+    "ccsim.commands.run",
 )
 
 

@@ -156,6 +156,7 @@ class Center:
         env: simpy.Environment | None = None,
         policies: dict[str, Any] | None = None,
         arrivals: Sequence[tuple[float, str]] | None = None,
+        rona_recovery: float = 60.0,
     ) -> None:
         if not horizon > 0:
             raise ValueError(f"horizon must be > 0 seconds, got {horizon!r}")
@@ -174,6 +175,10 @@ class Center:
         self.record = record
         self.ring_time = float(ring_time)
         self.drain = float(drain)
+        if not rona_recovery > 0:
+            raise ValueError(f"rona_recovery must be > 0 seconds, got {rona_recovery!r}")
+        #: seconds an agent made not ready by ring-no-answer takes to make themself ready again
+        self.rona_recovery = float(rona_recovery)
 
         cfg = scenario.acd_config()
         # The agent ends wrap-up at a sampled time; the ACD's timed wrap-up is off.
@@ -319,6 +324,15 @@ class Center:
                 if cls is ForceNotReady:
                     kw["reason"] = act.reason
                 self._at(act.at, self._feeder(cls, a, **kw))
+
+    def _rona_recovered(self, agent: str) -> Callable[[], None]:
+        def fire() -> None:
+            if self._agent_state.get(agent) is AgentState.NOT_READY:
+                view = self.acd.agent(agent)
+                if view.reason == "rona":
+                    self._feed(AgentReady(at=self.env.now, agent_id=agent))
+
+        return fire
 
     def _feeder(self, cls: Any, agent: str, **kw: Any) -> Callable[[], None]:
         def fire() -> None:
@@ -552,6 +566,8 @@ class Center:
                 self._at(now + self.ring_time, lambda: self._answer(a, agent))
         elif t is SetAgentState:
             self._agent_changed(cmd.agent_id, cmd.state, now)
+            if cmd.state is AgentState.NOT_READY and cmd.reason == "rona":
+                self._at(now + self.rona_recovery, self._rona_recovered(cmd.agent_id))
         elif t is StartTimer:
             if math.isfinite(cmd.at):
                 self._timers[cmd.key] = cmd.at
