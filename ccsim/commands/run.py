@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from ccsim.cli import CliError
 from ccsim.pbx.run import SimulationResult, simulate
 from ccsim.scenario import Scenario, ScenarioError, example, example_names, load_scenario
@@ -94,7 +96,6 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     progress: Any = None
     if args.replications > 1:
-        from tqdm import tqdm
 
         def progress(it: Any) -> Any:
             return tqdm(it, total=args.replications, desc="replications", file=sys.stderr)

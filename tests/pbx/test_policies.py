@@ -10,6 +10,7 @@ import pandas as pd
 
 from ccsim.events import AgentState
 from ccsim.pbx.model import Center
+from ccsim.pbx.records import t_interval
 from ccsim.pbx.run import paired_difference, simulate
 from ccsim.pbx.streams import Streams
 from ccsim.scenario import Scenario
@@ -42,8 +43,6 @@ def test_priority_callers_wait_less() -> None:
         Scenario.from_toml_string(PRIORITY), seed=3, replications=8, horizon=4 * 3600, warmup=1800
     )
     diffs = [r.kpis["normal.asa"] - r.kpis["vip.asa"] for r in res.replications]
-    from ccsim.pbx.records import t_interval
-
     mean, lo, hi = t_interval(diffs)
     assert lo > 0, (mean, lo, hi)  # VIP ASA is lower, and the CI excludes zero
 

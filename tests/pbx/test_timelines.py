@@ -21,9 +21,8 @@ from ccsim.scenario import Scenario
 def center(
     text: str, arrivals: list[tuple[float, str]], horizon: float = 3600.0, **kw: Any
 ) -> Center:
-    c = Center(
-        Scenario.from_toml_string(text), streams=Streams(7), horizon=horizon, arrivals=arrivals, **kw
-    )
+    scenario = Scenario.from_toml_string(text)
+    c = Center(scenario, streams=Streams(7), horizon=horizon, arrivals=arrivals, **kw)
     c.run()
     return c
 
@@ -168,12 +167,15 @@ def test_ivr_then_agent_and_port_blocking() -> None:
 
 
 def test_force_logout_stops_deliveries() -> None:
-    text = two_agents('"none"') + """
+    text = (
+        two_agents('"none"')
+        + """
 [[supervisor]]
 at = 50
 action = "force_logout"
 agent = "team-001"
 """
+    )
     c = center(text, [(10, "gen"), (200, "gen"), (210, "gen"), (220, "gen")])
     df = cdr(c)
     # team-001 takes the call at 10, is logged off when it ends at 110; all later calls
