@@ -6,5 +6,22 @@ center and a live ACD bound to a PBX over CSTA. The public surface is listed in
 """
 
 from ccsim._version import __version__
+from ccsim.acd import ACD, ACDConfig, ACDError, QueueConfig
+from ccsim.errors import IllegalTransitionError
+from ccsim.pbx.run import SimulationResult, simulate
+from ccsim.scenario import Scenario, ScenarioError, example, load_scenario
 
-__all__ = ["__version__"]
+__all__ = [
+    "ACD",
+    "ACDConfig",
+    "ACDError",
+    "IllegalTransitionError",
+    "QueueConfig",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "__version__",
+    "example",
+    "load_scenario",
+    "simulate",
+]
