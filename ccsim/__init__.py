@@ -5,11 +5,15 @@ center and a live ACD bound to a PBX over CSTA. The public surface is listed in
 ``__all__``; everything else is internal.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ccsim._version import __version__
 from ccsim.acd import ACD, ACDConfig, ACDError, QueueConfig
 from ccsim.errors import IllegalTransitionError
-from ccsim.pbx.run import SimulationResult, simulate
 from ccsim.scenario import Scenario, ScenarioError, example, load_scenario
+
+if TYPE_CHECKING:
+    from ccsim.pbx.run import SimulationResult, simulate
 
 __all__ = [
     "ACD",
@@ -25,3 +29,12 @@ __all__ = [
     "load_scenario",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the simulation world on first use, so importing the pure core never imports SimPy."""
+    if name in ("simulate", "SimulationResult"):
+        from ccsim.pbx import run  # noqa: PLC0415 - deliberately lazy
+
+        return getattr(run, name)
+    raise AttributeError(f"module 'ccsim' has no attribute {name!r}")
