@@ -106,12 +106,17 @@ class _Agent(AgentCore):
         "idle_since",
         "logged_on_at",
         "misses",
+        "queues",
         "skills",
     )
 
-    def __init__(self, agent_id: str, skills: Mapping[str, int], at: float) -> None:
+    def __init__(
+        self, agent_id: str, skills: Mapping[str, int], at: float, queues: list[_Queue]
+    ) -> None:
         super().__init__(agent_id)
         self.skills: Mapping[str, int] = skills
+        #: the queue records of the agent's skills, in skill order (saves lookups)
+        self.queues = queues
         self.logged_on_at = at
         self.idle_since = at
         self.calls_handled = 0
@@ -432,14 +437,12 @@ class ACD:
         if state is not was:
             aid = agent.agent_id
             if was is _READY:
-                for skill in agent.skills:
-                    q = self._queues[skill]
+                for q in agent.queues:
                     del q.idle[aid]
                     q.available -= 1
             elif state is _READY:
                 agent.idle_since = self.now
-                for skill in agent.skills:
-                    q = self._queues[skill]
+                for q in agent.queues:
                     q.idle[aid] = agent
                     q.available += 1
             if state in _WORKING:
@@ -448,8 +451,8 @@ class ACD:
             elif was in _WORKING:
                 agent.busy_time += self.now - agent.busy_since
             if state is _S.LOGGED_OFF:
-                for skill in agent.skills:
-                    self._queues[skill].staffed -= 1
+                for q in agent.queues:
+                    q.staffed -= 1
                 del self._agents[aid]
         if changed and notify:
             out.append(
@@ -512,12 +515,13 @@ class ACD:
     def _serve_agent(self, agent: _Agent, out: list[Command]) -> None:
         """A READY agent looks for a waiting call among its skills' queue heads."""
         candidates: list[Candidate] = []
-        for skill, level in agent.skills.items():
-            q = self._queues[skill]
+        for q in agent.queues:
             if q.length:
                 head = q.head()
                 if head is not None:
                     call = head[3]
+                    skill = q.name
+                    level = agent.skills[skill]
                     candidates.append(_candidate((skill, call, call.queues[skill][1], level)))
         if not candidates:
             return
@@ -719,11 +723,11 @@ class ACD:
         unknown = [s for s in ev.skills if s not in self._queues]
         if unknown:
             raise ACDError(f"agent {ev.agent_id!r}: unknown skills {unknown}")
-        agent = _Agent(ev.agent_id, ev.skills, ev.at)
+        agent = _Agent(ev.agent_id, ev.skills, ev.at, [self._queues[s] for s in ev.skills])
         outcome = plan(agent, trigger, reason=None if ev.ready else ev.reason)
         self._agents[ev.agent_id] = agent
-        for skill in agent.skills:
-            self._queues[skill].staffed += 1
+        for q in agent.queues:
+            q.staffed += 1
         self._transition(agent, outcome, out)
         if agent.state is _S.READY:
             self._serve_agent(agent, out)
