@@ -250,7 +250,7 @@ class Center:
             elif spec is not None:
                 out[slot] = resolve_policy(spec, BUILTIN_POLICIES, where=f"policies.{slot}")
         for policy in out.values():
-            params = getattr(policy, "get_params", dict)()
+            params: dict[str, Any] = getattr(policy, "get_params", dict)()
             if "random_state" in params and params["random_state"] is None:
                 policy.set_params(random_state=self.streams.policy)
         return out

@@ -43,6 +43,11 @@ _INT_COLS = ("customer", "redial_of", "agent", "queue")
 _SMALL_COLS = ("service", "entry_service", "attempt", "outcome", "priority")
 
 
+def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:
+    """Integer codes (-1 = missing) as a pandas categorical over ``names``."""
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(list(names)))
+
+
 class CdrStore:
     """Columnar call detail records: one row per attempt, written once when it completes."""
 
@@ -107,16 +112,16 @@ class CdrStore:
         data["customer"] = i["customer"]
         data["attempt"] = s["attempt"].astype(np.int16)
         data["redial_of"] = i["redial_of"]
-        data["entry_service"] = pd.Categorical.from_codes(s["entry_service"], categories=services)
-        data["service"] = pd.Categorical.from_codes(s["service"], categories=services)
+        data["entry_service"] = categorical(s["entry_service"], services)
+        data["service"] = categorical(s["service"], services)
         data["priority"] = s["priority"]
         for c in ("arrival", "ivr_start", "ivr_end", "offered"):
             data[c] = f[c]
-        data["queue"] = pd.Categorical.from_codes(i["queue"], categories=list(queues))
+        data["queue"] = categorical(i["queue"], queues)
         data["answered_at"] = f["answered_at"]
         data["ended"] = f["ended"]
-        data["agent"] = pd.Categorical.from_codes(i["agent"], categories=list(agents))
-        data["outcome"] = pd.Categorical.from_codes(s["outcome"], categories=list(OUTCOMES))
+        data["agent"] = categorical(i["agent"], agents)
+        data["outcome"] = categorical(s["outcome"], OUTCOMES)
         answered = ~np.isnan(f["answered_at"])
         wait_end = np.where(answered, f["answered_at"], f["ended"])
         data["wait"] = np.where(np.isnan(f["offered"]), np.nan, wait_end - f["offered"])

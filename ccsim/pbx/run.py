@@ -36,7 +36,7 @@ import pandas as pd
 
 from ccsim.events import AgentState
 from ccsim.pbx.model import DAY, Center
-from ccsim.pbx.records import COUNTER_FIELDS, t_interval
+from ccsim.pbx.records import COUNTER_FIELDS, categorical, t_interval
 from ccsim.pbx.streams import Streams
 from ccsim.scenario import Scenario
 
@@ -190,10 +190,8 @@ def _run_one(args: tuple[Scenario, int, int, dict[str, Any]]) -> ReplicationResu
         states = pd.DataFrame(
             {
                 "t": tl["t"],
-                "agent": pd.Categorical.from_codes(tl["agent"], categories=center.agents),
-                "state": pd.Categorical.from_codes(
-                    tl["state"], categories=[s.value for s in AgentState]
-                ),
+                "agent": categorical(tl["agent"], center.agents),
+                "state": categorical(tl["state"], [s.value for s in AgentState]),
             }
         )
     return ReplicationResult(
