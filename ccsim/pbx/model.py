@@ -207,7 +207,7 @@ class Center:
 
         self.cdr = CdrStore() if record else None
         self.counters = IntervalCounters(len(self.services), self.interval)
-        self.levels = LevelTimes(self.interval)
+        self.levels = LevelTimes(self.interval, (self.warmup, self.horizon))
         self._timeline: list[tuple[float, int, int]] | None = [] if record else None
         self._attempts: dict[str, _Attempt] = {}
         self._agent_state: dict[str, AgentState] = {}

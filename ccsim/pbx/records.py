@@ -180,8 +180,11 @@ class IntervalCounters:
 class LevelTimes:
     """Time-weighted integrals of integer levels (per key) over fixed intervals, plus maxima."""
 
-    def __init__(self, interval: float, start: float = 0.0) -> None:
+    def __init__(self, interval: float, window: tuple[float, float] = (0.0, math.inf)) -> None:
         self.interval = interval
+        #: the measured window [start, end): ``window_area`` integrates each level over it exactly
+        self.window = window
+        self.window_area: dict[str, float] = {}
         self.level: dict[str, int] = {}
         self.since: dict[str, float] = {}
         self.area: dict[tuple[str, int], float] = {}
@@ -191,6 +194,10 @@ class LevelTimes:
         level = self.level.get(key, 0)
         t0 = self.since.get(key, t)
         if level and t > t0:
+            w0, w1 = self.window
+            overlap = min(t, w1) - max(t0, w0)
+            if overlap > 0:
+                self.window_area[key] = self.window_area.get(key, 0.0) + level * overlap
             iv = self.interval
             k = int(t0 // iv)
             while t0 < t:

@@ -157,21 +157,21 @@ def _replication_kpis(
         for svc, row in derived.iterrows():
             for col, v in row.items():
                 kpis[f"{svc}.{col}"] = float(v)
-    # time-weighted levels over the measured window [warmup, horizon): the drain
-    # after the horizon (agents idling while the last calls finish) is excluded
+    # time-weighted levels over exactly [warmup, horizon): the drain after the
+    # horizon (agents idling while the last calls finish) is excluded
+    area = center.levels.window_area
+    staffed = sum(area.get("agents:" + s, 0.0) for s in _STAFFED)
+    working = sum(area.get("agents:" + s, 0.0) for s in _WORKING)
+    kpis["all.occupancy"] = working / staffed if staffed > 0 else math.nan
+    span = max(center.horizon - warmup, 1e-9)
+    if center.trunks is not None:
+        kpis["all.trunk_utilisation"] = area.get("trunks", 0.0) / span / center.trunks
+    if center.ivr_ports is not None:
+        kpis["all.ivr_utilisation"] = area.get("ivr_ports", 0.0) / span / center.ivr_ports
     iv = center.interval
     first = math.floor(warmup / iv)
     last = math.ceil(center.horizon / iv)
     measured = levels[(levels["interval"] >= first) & (levels["interval"] < last)]
-    area = measured.groupby("key")["mean"].sum() * iv
-    staffed = sum(float(area.get("agents:" + s, 0.0)) for s in _STAFFED)
-    working = sum(float(area.get("agents:" + s, 0.0)) for s in _WORKING)
-    kpis["all.occupancy"] = working / staffed if staffed > 0 else math.nan
-    span = max((last - first) * iv, 1e-9)
-    if center.trunks is not None:
-        kpis["all.trunk_utilisation"] = float(area.get("trunks", 0.0)) / span / center.trunks
-    if center.ivr_ports is not None:
-        kpis["all.ivr_utilisation"] = float(area.get("ivr_ports", 0.0)) / span / center.ivr_ports
     for q in center.queues:
         peaks = measured.loc[measured["key"] == "queue:" + q, "max"]
         kpis[f"{q}.max_queue"] = float(peaks.max()) if len(peaks) else 0.0

@@ -129,3 +129,13 @@ def test_same_seed_same_cdr_and_common_random_numbers() -> None:
     pd.testing.assert_frame_equal(r1.cdr, r2.cdr)
     r3 = simulate(sc, seed=10, replications=2, horizon=3600)
     assert not r1.cdr["arrival"].equals(r3.cdr["arrival"])
+
+
+def test_time_weighted_kpis_measure_exactly_warmup_to_horizon() -> None:
+    """Occupancy must not depend on how the KPI intervals fall against warm-up and horizon."""
+    sc = Scenario.from_toml_string(PRIORITY)
+    kw = {"seed": 4, "replications": 3, "horizon": 2400.0, "warmup": 1200.0}
+    a = simulate(sc, interval=1200.0, **kw)  # type: ignore[arg-type]
+    b = simulate(sc, interval=1800.0, **kw)  # type: ignore[arg-type]
+    assert a.kpi("all.occupancy") == b.kpi("all.occupancy")
+    assert 0.7 < a.kpi("all.occupancy")[0] < 1.0  # 18 erlangs offered to 21 agents
