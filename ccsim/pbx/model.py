@@ -21,6 +21,7 @@ timer doing the rest (RONA).
 from __future__ import annotations
 
 import dataclasses
+from array import array
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -208,7 +209,15 @@ class Center:
         self.cdr = CdrStore() if record else None
         self.counters = IntervalCounters(len(self.services), self.interval)
         self.levels = LevelTimes(self.interval, (self.warmup, self.horizon))
-        self._timeline: list[tuple[float, int, int]] | None = [] if record else None
+        lv = self.levels
+        self._k_trunks = lv.key("trunks")
+        self._k_ivr = lv.key("ivr_ports")
+        self._k_state = {st: lv.key("agents:" + st.value) for st in AgentState}
+        self._k_queue = {q.name: lv.key("queue:" + q.name) for q in scenario.skills}
+        #: agent state changes as typed columns (13 bytes each), when records are kept
+        self._tl_t = array("d")
+        self._tl_agent = array("i")
+        self._tl_state = array("b")
         self._attempts: dict[str, _Attempt] = {}
         self._agent_state: dict[str, AgentState] = {}
         self._agent_call: dict[str, int] = {}
@@ -404,7 +413,7 @@ class Center:
                 return
             self._trunks_busy += 1
             a.trunk = True
-            self.levels.change("trunks", 1, now)
+            self.levels.change(self._k_trunks, 1, now)
         svc = self._svc[entry]
         if svc.ivr is not None:
             self._enter_ivr(a, svc.ivr)
@@ -419,7 +428,7 @@ class Center:
             self._finish(a, "blocked")
             return
         self._ivr_busy += 1
-        self.levels.change("ivr_ports", 1, now)
+        self.levels.change(self._k_ivr, 1, now)
         a.ivr_start = now
         rng = self.streams.ivr
         duration = 0.0
@@ -460,7 +469,7 @@ class Center:
         def leave() -> None:
             t = self.env.now
             self._ivr_busy -= 1
-            self.levels.change("ivr_ports", -1, t)
+            self.levels.change(self._k_ivr, -1, t)
             a.ivr_end = t
             kind, service, point = result
             if kind == "agent":
@@ -579,7 +588,7 @@ class Center:
             a.queues.append(cmd.queue)
             if a.queue < 0:
                 a.queue = self._queue_code[cmd.queue]
-            self.levels.change("queue:" + cmd.queue, 1, now)
+            self.levels.change(self._k_queue[cmd.queue], 1, now)
         elif t is Retract:
             a = self._attempts[cmd.call_id]
             a.ringing = None
@@ -593,19 +602,22 @@ class Center:
 
     def _leave_queues(self, a: _Attempt, now: float) -> None:
         for q in a.queues:
-            self.levels.change("queue:" + q, -1, now)
+            self.levels.change(self._k_queue[q], -1, now)
         a.queues.clear()
 
     def _agent_changed(self, agent: str, state: AgentState, now: float) -> None:
         old = self._agent_state.get(agent)
         if old is state:
             return
+        change = self.levels.change
         if old is not None:
-            self.levels.change("agents:" + old.value, -1, now)
-        self.levels.change("agents:" + state.value, 1, now)
+            change(self._k_state[old], -1, now)
+        change(self._k_state[state], 1, now)
         self._agent_state[agent] = state
-        if self._timeline is not None:
-            self._timeline.append((now, self._agent_code[agent], _STATE_CODE[state]))
+        if self.record:
+            self._tl_t.append(now)
+            self._tl_agent.append(self._agent_code[agent])
+            self._tl_state.append(_STATE_CODE[state])
 
     def _answer(self, a: _Attempt, agent: str) -> None:
         if a.done or a.ringing != agent:
@@ -660,7 +672,7 @@ class Center:
         if a.trunk:
             a.trunk = False
             self._trunks_busy -= 1
-            self.levels.change("trunks", -1, now)
+            self.levels.change(self._k_trunks, -1, now)
         self._attempts.pop(str(a.row), None)
         if outcome not in {"answered", "open"}:
             self._leave_queues(a, now)
@@ -669,9 +681,24 @@ class Center:
         if self.cdr is not None:
             self.cdr.add(
                 a.row,
-                (a.arrival, a.ivr_start, a.ivr_end, a.offered, a.answered_at, a.ended, a.wrap),
-                (a.customer, a.redial_of, a.agent, a.queue),
-                (a.service, a.entry, a.attempt, OUTCOME_CODE[outcome], a.priority),
+                (
+                    a.arrival,
+                    a.ivr_start,
+                    a.ivr_end,
+                    a.offered,
+                    a.answered_at,
+                    a.ended,
+                    a.wrap,
+                    a.customer,
+                    a.redial_of,
+                    a.agent,
+                    a.queue,
+                    a.service,
+                    a.entry,
+                    a.attempt,
+                    OUTCOME_CODE[outcome],
+                    a.priority,
+                ),
             )
         if outcome in ("blocked", "abandoned", "ivr_abandoned"):
             entry = self._svc[a.entry]
@@ -720,4 +747,8 @@ class Center:
     def timeline(self) -> np.ndarray:
         """Agent state changes as a structured array (t, agent code, state code)."""
         dtype = np.dtype([("t", "f8"), ("agent", "i4"), ("state", "i1")])
-        return np.array(self._timeline or [], dtype=dtype)
+        out = np.empty(len(self._tl_t), dtype=dtype)
+        out["t"] = np.frombuffer(self._tl_t, dtype=np.float64)
+        out["agent"] = np.frombuffer(self._tl_agent, dtype=np.int32)
+        out["state"] = np.frombuffer(self._tl_state, dtype=np.int8)
+        return out
