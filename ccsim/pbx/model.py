@@ -21,8 +21,8 @@ timer doing the rest (RONA).
 from __future__ import annotations
 
 import dataclasses
-from array import array
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -75,6 +75,30 @@ __all__ = ["DAY", "Center"]
 DAY = 86_400.0
 _AGENT_STATES = tuple(AgentState)
 _STATE_CODE = {s: i for i, s in enumerate(_AGENT_STATES)}
+
+
+class _Draws:
+    """Draws from one distribution in blocks: one numpy call per 512 values, not per call.
+
+    Still deterministic per (seed, replication, source), so runs repeat exactly
+    and policy comparisons keep their common random numbers.
+    """
+
+    __slots__ = ("buf", "dist", "i", "rng")
+
+    def __init__(self, dist: Any, rng: np.random.Generator) -> None:
+        self.dist = dist
+        self.rng = rng
+        self.buf: list[float] = []
+        self.i = 0
+
+    def __call__(self) -> float:
+        i = self.i
+        if i >= len(self.buf):
+            self.buf = self.dist.sample(self.rng, 512).tolist()
+            i = 0
+        self.i = i + 1
+        return self.buf[i]
 
 
 class _Attempt:
@@ -205,6 +229,15 @@ class Center:
         self.queues = [s.name for s in scenario.skills]
         self._queue_code = {q: i for i, q in enumerate(self.queues)}
         self._default_wrap = scenario.timing.wrap_up
+        st = self.streams
+        self._draw_aht = [
+            _Draws(v.aht, st.service) if v.aht is not None else None for v in self._svc
+        ]
+        self._draw_patience = [_Draws(v.patience, st.patience) for v in self._svc]
+        self._draw_wrap = [
+            _Draws(v.wrap_up if v.wrap_up is not None else self._default_wrap, st.service)
+            for v in self._svc
+        ]
 
         self.cdr = CdrStore() if record else None
         self.counters = IntervalCounters(len(self.services), self.interval)
@@ -486,12 +519,13 @@ class Center:
         svc = self._svc[service]
         a.service = service
         a.offered = now
-        assert svc.aht is not None
-        a.handle = float(svc.aht.sample(self.streams.service))
+        draw_aht = self._draw_aht[service]
+        assert draw_aht is not None
+        a.handle = draw_aht()
         a.priority = svc.priority
         call_id = str(a.row)
         self._attempts[call_id] = a
-        patience = float(svc.patience.sample(self.streams.patience))
+        patience = self._draw_patience[service]()
         attributes = a.attributes
         if service != a.entry and svc.attributes:
             # a call leaving the IVR keeps its entry attributes; the new service draws the rest
@@ -563,12 +597,15 @@ class Center:
             a = self._attempts[cmd.call_id]
             self._leave_queues(a, now)
             a.ringing = cmd.agent_id
-            self._agent_changed(cmd.agent_id, AgentState.RESERVED, now)
-            if self._no_answer.get(cmd.agent_id, 0.0) and (
+            misses = bool(self._no_answer.get(cmd.agent_id, 0.0)) and (
                 self.streams.agents.random() < self._no_answer[cmd.agent_id]
-            ):
+            )
+            instant = self.ring_time == 0.0 and not misses
+            # a zero-length ring is logged but adds nothing to the level integrals
+            self._agent_changed(cmd.agent_id, AgentState.RESERVED, now, levels=not instant)
+            if misses:
                 return  # the agent will not pick up: the ACD's ring timer takes over (RONA)
-            if self.ring_time == 0.0:
+            if instant:
                 self._answer(a, cmd.agent_id)
             else:
                 agent = cmd.agent_id
@@ -605,15 +642,18 @@ class Center:
             self.levels.change(self._k_queue[q], -1, now)
         a.queues.clear()
 
-    def _agent_changed(self, agent: str, state: AgentState, now: float) -> None:
+    def _agent_changed(
+        self, agent: str, state: AgentState, now: float, levels: bool = True
+    ) -> None:
         old = self._agent_state.get(agent)
         if old is state:
             return
-        change = self.levels.change
-        if old is not None:
-            change(self._k_state[old], -1, now)
-        change(self._k_state[state], 1, now)
-        self._agent_state[agent] = state
+        if levels:
+            change = self.levels.change
+            if old is not None:
+                change(self._k_state[old], -1, now)
+            change(self._k_state[state], 1, now)
+            self._agent_state[agent] = state
         if self.record:
             self._tl_t.append(now)
             self._tl_agent.append(self._agent_code[agent])
@@ -634,9 +674,7 @@ class Center:
     def _end(self, a: _Attempt, agent: str) -> None:
         now = self.env.now
         a.ended = now
-        svc = self._svc[a.service]
-        dist = svc.wrap_up if svc.wrap_up is not None else self._default_wrap
-        wrap = float(dist.sample(self.streams.service))
+        wrap = self._draw_wrap[a.service]()
         a.wrap = wrap
         self._finish(a, "answered")
         self._feed(CallEnded(at=now, call_id=str(a.row)))

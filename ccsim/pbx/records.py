@@ -62,7 +62,7 @@ CDR_DTYPE = np.dtype(
 )
 
 
-def categorical(codes: np.ndarray, names: Sequence[str]) -> "pd.Categorical[str]":
+def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical[str]:
     """Integer codes (-1 = missing) as a pandas categorical over ``names``."""
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(list(names)))
 
@@ -223,8 +223,7 @@ class LevelTimes:
                 while len(area) <= i:
                     area.append(0.0)
                 edge = (i + 1) * iv
-                if edge > t:
-                    edge = t
+                edge = min(edge, t)
                 area[i] += level * (edge - t0)
                 t0 = edge
                 i += 1
@@ -235,8 +234,7 @@ class LevelTimes:
         peak = self.peak[k]
         while len(peak) <= i:
             peak.append(0)
-        if level > peak[i]:
-            peak[i] = level
+        peak[i] = max(peak[i], level)
 
     def close(self, t: float) -> None:
         """Account every level up to ``t`` (call once at the end of the run)."""
