@@ -131,6 +131,23 @@ class SimulationResult:
             raise ValueError("records were not kept (simulate(..., record=False))")
         return pd.concat(frames, ignore_index=True)
 
+    def agent_occupancy(self) -> pd.DataFrame:
+        """Per replication and agent: seconds in each state over [warmup, horizon), and occupancy.
+
+        Occupancy is time ringing, talking or in wrap-up over time logged on and
+        not "not ready" (the same definition as ``all.occupancy``).
+        """
+        frames = []
+        for r in self.replications:
+            if r.agent_states is None:
+                raise ValueError("records were not kept (simulate(..., record=False))")
+            frames.append(
+                agent_state_times(r.agent_states, self.warmup, self.horizon).assign(
+                    replication=r.replication
+                )
+            )
+        return pd.concat(frames).reset_index().set_index(["replication", "agent"])
+
     def interval_kpis(self) -> pd.DataFrame:
         """Per interval and service: KPI means across replications."""
         frames = [r.intervals.assign(replication=r.replication) for r in self.replications]
@@ -142,6 +159,35 @@ class SimulationResult:
             out[c] = out[c] / n
         out.insert(1, "start", out["interval"] * self.interval)
         return out
+
+
+def agent_state_times(states: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
+    """Seconds each agent spent in each state within [start, end), plus ``occupancy``.
+
+    ``states`` is an agent-state timeline (columns t, agent, state): each row
+    holds until the agent's next row (or ``end``).
+    """
+    df = states.sort_values(["agent", "t"], kind="stable")
+    t = df["t"].to_numpy(dtype=float)
+    agent = df["agent"].to_numpy()
+    nxt = np.append(t[1:], end)
+    last = np.append(agent[1:] != agent[:-1], True)
+    nxt = np.where(last, end, nxt)
+    held = np.clip(nxt, start, end) - np.clip(t, start, end)
+    out = (
+        pd.DataFrame({"agent": df["agent"].to_numpy(), "state": df["state"].astype(str), "s": held})
+        .groupby(["agent", "state"], observed=True)["s"]
+        .sum()
+        .unstack(fill_value=0)
+    )
+    for state in (s.value for s in AgentState):
+        if state not in out.columns:
+            out[state] = 0.0
+    working = out[list(_WORKING)].sum(axis=1)
+    staffed = out[list(_STAFFED)].sum(axis=1)
+    out["occupancy"] = working / staffed.where(staffed > 0)
+    out.columns.name = None
+    return out
 
 
 def _replication_kpis(

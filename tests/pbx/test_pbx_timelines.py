@@ -14,8 +14,9 @@ import pytest
 
 from ccsim.events import AgentState
 from ccsim.pbx.model import Center
+from ccsim.pbx.run import agent_state_times, simulate
 from ccsim.pbx.streams import Streams
-from ccsim.scenario import Scenario
+from ccsim.scenario import Scenario, example
 
 
 def center(
@@ -194,3 +195,34 @@ def test_trace_arrivals_validated() -> None:
         )
     with pytest.raises(ValueError, match="horizon"):
         Center(Scenario.from_toml_string(two_agents("50")), streams=Streams(1), horizon=0)
+
+
+def test_agent_state_times_and_occupancy_by_hand() -> None:
+
+    states = pd.DataFrame(
+        {
+            "t": [0.0, 10.0, 10.0, 110.0, 0.0, 50.0],
+            "agent": ["a", "a", "a", "a", "b", "b"],
+            "state": ["ready", "reserved", "busy", "ready", "notReady", "ready"],
+        }
+    )
+    out = agent_state_times(states, 0.0, 200.0)
+    # a: ready 10 + 90 = 100 s, busy 100 s -> occupancy 0.5; b: not ready 50, ready 150
+    assert out.loc["a", "ready"] == 100.0 and out.loc["a", "busy"] == 100.0
+    assert out.loc["a", "reserved"] == 0.0
+    assert out.loc["a", "occupancy"] == 0.5
+    assert out.loc["b", "notReady"] == 50.0 and out.loc["b", "occupancy"] == 0.0
+    window = agent_state_times(states, 50.0, 150.0)
+    assert window.loc["a", "busy"] == 60.0 and window.loc["a", "ready"] == 40.0
+
+
+def test_per_agent_times_agree_with_level_integrals() -> None:
+    """Two independent computations of occupancy: the agent timeline and the level integrals."""
+
+    res = simulate(example("single_skill"), seed=2, replications=2, horizon=7200, warmup=1800)
+    per_agent = res.agent_occupancy()
+    for rep, r in enumerate(res.replications):
+        mine = per_agent.loc[rep]
+        working = mine[["reserved", "busy", "workingAfterCall"]].to_numpy().sum()
+        staffed = working + mine["ready"].sum()
+        assert working / staffed == pytest.approx(r.kpis["all.occupancy"], rel=1e-9)
