@@ -24,7 +24,8 @@ import dataclasses
 import math
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,8 @@ __all__ = ["DAY", "Center"]
 
 DAY = 86_400.0
 _AGENT_STATES = tuple(AgentState)
+#: shared by callers without attributes (CallOffered keeps a read-only mapping as is)
+_NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 _STATE_CODE = {s: i for i, s in enumerate(_AGENT_STATES)}
 
 
@@ -110,6 +113,7 @@ class _Attempt:
         "arrival",
         "attempt",
         "attributes",
+        "call_id",
         "customer",
         "done",
         "ended",
@@ -153,7 +157,8 @@ class _Attempt:
         self.ringing: str | None = None
         self.trunk = False
         self.done = False
-        self.attributes: dict[str, str] = {}
+        self.attributes: Mapping[str, str] = _NO_ATTRIBUTES
+        self.call_id = ""  # set when the call reaches the ACD
 
 
 class Center:
@@ -523,7 +528,7 @@ class Center:
         assert draw_aht is not None
         a.handle = draw_aht()
         a.priority = svc.priority
-        call_id = str(a.row)
+        call_id = a.call_id = str(a.row)
         self._attempts[call_id] = a
         patience = self._draw_patience[service]()
         attributes = a.attributes
@@ -547,7 +552,7 @@ class Center:
     def _patience_out(self, a: _Attempt) -> None:
         if a.done or not math.isnan(a.answered_at):
             return
-        self._feed(CallAbandoned(at=self.env.now, call_id=str(a.row)))
+        self._feed(CallAbandoned(at=self.env.now, call_id=a.call_id))
 
     # ---------------------------------------------------------------- the ACD loop
 
@@ -668,7 +673,7 @@ class Center:
         a.agent = self._agent_code[agent]
         self._agent_call[agent] = a.row
         self._agent_changed(agent, AgentState.BUSY, now)
-        self._feed(CallAnswered(at=now, call_id=str(a.row), agent_id=agent))
+        self._feed(CallAnswered(at=now, call_id=a.call_id, agent_id=agent))
         self._at(now + a.handle, lambda: self._end(a, agent))
 
     def _end(self, a: _Attempt, agent: str) -> None:
@@ -677,7 +682,7 @@ class Center:
         wrap = self._draw_wrap[a.service]()
         a.wrap = wrap
         self._finish(a, "answered")
-        self._feed(CallEnded(at=now, call_id=str(a.row)))
+        self._feed(CallEnded(at=now, call_id=a.call_id))
         if wrap > 0:
             row = a.row
 
@@ -711,7 +716,8 @@ class Center:
             a.trunk = False
             self._trunks_busy -= 1
             self.levels.change(self._k_trunks, -1, now)
-        self._attempts.pop(str(a.row), None)
+        if a.call_id:
+            self._attempts.pop(a.call_id, None)
         if outcome not in {"answered", "open"}:
             self._leave_queues(a, now)
         if a.arrival >= self.warmup:

@@ -173,8 +173,12 @@ class IntervalCounters:
 class LevelTimes:
     """Time-weighted integrals of integer levels over fixed intervals, plus per-interval maxima.
 
-    Keys are registered once (``key(name) -> id``) and then addressed by their
-    integer id, because ``change`` runs several times per simulated call.
+    ``change`` is O(1), with no clock kept per key: the integral of a level
+    over interval [a, b) is ``level(a)·(b − a) + Σ δ·(b − t)`` over the changes
+    δ at times t inside it, so each change only adds ``δ·(b − t)`` to its
+    interval and ``δ`` to that interval's net; ``frame`` and ``window_area``
+    complete the sums. Keys are registered once (``key(name) -> id``) and then
+    addressed by integer id, because ``change`` runs several times per call.
     """
 
     def __init__(self, interval: float, window: tuple[float, float] = (0.0, math.inf)) -> None:
@@ -184,10 +188,11 @@ class LevelTimes:
         self.names: list[str] = []
         self._ids: dict[str, int] = {}
         self.level: list[int] = []
-        self.since: list[float] = []
         self._win: list[float] = []
-        self.area: list[list[float]] = []  # [key][interval]
-        self.peak: list[list[int]] = []
+        self._partial: list[list[float]] = []  # [key][interval]: Σ δ·(interval end − t)
+        self._net: list[list[int]] = []  # [key][interval]: Σ δ
+        self._peak: list[list[int]] = []  # [key][interval]: max level right after a change
+        self.end = math.inf
 
     def key(self, name: str) -> int:
         """The id of level ``name`` (registered on first use)."""
@@ -196,62 +201,60 @@ class LevelTimes:
             k = self._ids[name] = len(self.names)
             self.names.append(name)
             self.level.append(0)
-            self.since.append(0.0)
             self._win.append(0.0)
-            self.area.append([])
-            self.peak.append([])
+            self._partial.append([])
+            self._net.append([])
+            self._peak.append([])
         return k
+
+    def change(self, k: int, delta: int, t: float) -> None:
+        """The level of key id ``k`` changes by ``delta`` at time ``t`` (non-decreasing)."""
+        iv = self.interval
+        i = int(t // iv)
+        partial = self._partial[k]
+        if len(partial) <= i:
+            grow = i + 1 - len(partial)
+            partial.extend([0.0] * grow)
+            self._net[k].extend([0] * grow)
+            self._peak[k].extend([0] * grow)
+        partial[i] += delta * ((i + 1) * iv - t)
+        self._net[k][i] += delta
+        level = self.level[k] + delta
+        self.level[k] = level
+        peak = self._peak[k]
+        peak[i] = max(peak[i], level)
+        w0, w1 = self.window
+        if t < w1:
+            self._win[k] += delta * (w1 - (t if t > w0 else w0))
+
+    def close(self, t: float) -> None:
+        """The run ended at ``t``: levels still up count until then, not beyond."""
+        self.end = t
+        for k in range(len(self.names)):
+            if self.level[k]:
+                self.change(k, -self.level[k], t)
 
     @property
     def window_area(self) -> dict[str, float]:
-        """Level x seconds of each key over the measured window."""
+        """Level x seconds of each key over the measured window (after ``close``)."""
         return dict(zip(self.names, self._win, strict=True))
 
-    def change(self, k: int, delta: int, t: float) -> None:
-        """The level of key id ``k`` changes by ``delta`` at time ``t``."""
-        level = self.level[k]
-        t0 = self.since[k]
-        iv = self.interval
-        area = self.area[k]
-        if level and t > t0:
-            w0, w1 = self.window
-            overlap = (t if t < w1 else w1) - (t0 if t0 > w0 else w0)
-            if overlap > 0:
-                self._win[k] += level * overlap
-            i = int(t0 // iv)
-            while t0 < t:
-                while len(area) <= i:
-                    area.append(0.0)
-                edge = (i + 1) * iv
-                edge = min(edge, t)
-                area[i] += level * (edge - t0)
-                t0 = edge
-                i += 1
-        self.since[k] = t
-        level += delta
-        self.level[k] = level
-        i = int(t // iv)
-        peak = self.peak[k]
-        while len(peak) <= i:
-            peak.append(0)
-        peak[i] = max(peak[i], level)
-
-    def close(self, t: float) -> None:
-        """Account every level up to ``t`` (call once at the end of the run)."""
-        for k in range(len(self.names)):
-            self.change(k, 0, t)
-
     def frame(self) -> pd.DataFrame:
-        """Columns: key, interval, mean level over the interval, max level."""
+        """Columns: key, interval, mean level over the interval, max level (after ``close``)."""
         iv = self.interval
         rows = []
         for k, name in enumerate(self.names):
-            area, peak = self.area[k], self.peak[k]
-            for i in range(max(len(area), len(peak))):
-                a = area[i] if i < len(area) else 0.0
-                p = peak[i] if i < len(peak) else 0
-                if a or p:
-                    rows.append((name, i, a / iv, p))
+            level = 0
+            for i, (part, net, peak) in enumerate(
+                zip(self._partial[k], self._net[k], self._peak[k], strict=True)
+            ):
+                if i * iv >= self.end:
+                    break  # the run was over before this interval began
+                area = level * iv + part
+                top = max(peak, level)
+                level += net
+                if area or top:
+                    rows.append((name, i, area / iv, top))
         return pd.DataFrame(rows, columns=["key", "interval", "mean", "max"])
 
 
