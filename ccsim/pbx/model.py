@@ -788,6 +788,12 @@ class Center:
 
     # ---------------------------------------------------------------- outputs
 
+    def drop_timeline(self) -> None:
+        """Free the recorded agent-state changes (after ``timeline()`` was taken)."""
+        self._tl_t = array("d")
+        self._tl_agent = array("i")
+        self._tl_state = array("b")
+
     def timeline(self) -> np.ndarray:
         """Agent state changes as a structured array (t, agent code, state code)."""
         dtype = np.dtype([("t", "f8"), ("agent", "i4"), ("state", "i1")])

@@ -232,7 +232,9 @@ def _run_one(args: tuple[Scenario, int, int, dict[str, Any]]) -> ReplicationResu
     cdr = states = None
     if center.cdr is not None:
         cdr = center.cdr.frame(center.services, center.agents, center.queues)
+        center.cdr = None  # free the packed rows before building the next frame (peak memory)
         tl = center.timeline()
+        center.drop_timeline()
         states = pd.DataFrame(
             {
                 "t": tl["t"],
