@@ -1,11 +1,20 @@
-"""``ccsim demo``: interval staffing for the built-in example day (``make demo``)."""
+"""``ccsim demo`` (``make demo``): the main job on the built-in operator hotline.
+
+Erlang staffing for the example day, then the hotline scenario (IVR,
+several skills, VIP priority, overflow between groups) simulated with
+replications, an overflow study, and the capacity report (HTML + PDF).
+``--staffing-only`` prints just the staffing table; ``--quick`` runs a small
+configuration (a few hours, fewer replications).
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ccsim.commands._table import Column, integer, num, pct, render_frame, time_labels
+from ccsim.commands.report import build
 from ccsim.commands.staff import describe, format_summary
 from ccsim.planning.examples import example_day
 from ccsim.planning.staffing import (
@@ -15,6 +24,7 @@ from ccsim.planning.staffing import (
     daily_summary,
     staff_intervals,
 )
+from ccsim.scenario import example
 
 TABLE = (
     Column("time", "start", str),
@@ -44,6 +54,11 @@ def register(sub: Any) -> None:
             "Erlang A (callers hang up after 120 s on average)."
         ),
     )
+    p.add_argument("--staffing-only", action="store_true", help="only the Erlang staffing table")
+    p.add_argument("--quick", action="store_true", help="a small, fast configuration")
+    p.add_argument(
+        "--out", default="demo-report", metavar="DIR", help="report folder (demo-report)"
+    )
     p.set_defaults(func=run)
 
 
@@ -69,4 +84,22 @@ def run(args: argparse.Namespace) -> int:
         f"({a['agent_hours'] - daily_summary(table)['agent_hours']:+,.1f}), "
         f"{100 * a['abandon']:.1f}% abandoned"
     )
+    if getattr(args, "staffing_only", False):
+        return 0
+    print()
+    print("simulating the hotline scenario (IVR, 4 skills, VIP priority, overflow) ...")
+    quick = getattr(args, "quick", False)
+    content = build(
+        example("hotline"),
+        Path(getattr(args, "out", "demo-report")),
+        replications=2 if quick else 4,
+        seed=1,
+        horizon_hours=6.0 if quick else 24.0,
+        multipliers=[1.0, 1.4] if quick else [0.8, 1.0, 1.2, 1.4],
+        study_replications=1 if quick else 2,
+        processes=2,
+    )
+    print()
+    print("\n".join(f"- {line}" for line in content.summary))
+    print(f"capacity report: {content.html_path} and {content.pdf_path}")
     return 0

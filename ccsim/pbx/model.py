@@ -339,16 +339,21 @@ class Center:
                 members = ids[first : first + n] if shift.agents is not None else ids
                 if shift.agents is not None:
                     first += n
-                for d in range(days):
+                # day -1: a shift running past midnight is still on duty when the run starts
+                for d in range(-1, days):
                     base = d * DAY
                     if base + shift.start >= self.horizon:
                         break
+                    if base + shift.end <= 0:
+                        continue
                     for k, a in enumerate(members):
                         self._at(
-                            base + shift.start,
+                            max(0.0, base + shift.start),
                             self._feeder(AgentLoggedOn, a, skills=skills, ready=True),
                         )
                         for b0, b1, reason in shift.break_windows(k):
+                            if base + b0 < 0:
+                                continue  # a break that began before the run is not replayed
                             self._at(base + b0, self._feeder(AgentNotReady, a, reason=reason))
                             self._at(base + b1, self._feeder(AgentReady, a))
                         self._at(base + shift.end, self._feeder(AgentLoggedOff, a))

@@ -8,7 +8,7 @@ from ccsim import cli
 
 
 def test_demo_prints_48_intervals_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["demo"]) == 0
+    assert cli.main(["demo", "--staffing-only"]) == 0
     out = capsys.readouterr().out
     assert "mobile-operator hotline" in out
     assert "80% answered within 20 s" in out and "shrinkage 30%" in out
