@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench clean venv browser
+.PHONY: demo test lint bench clean venv browser fonts
 
 venv: $(STAMP)
 
@@ -20,15 +20,23 @@ $(BSTAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,services,live,bench]'
 	@touch $@
 
-demo: $(STAMP)
+demo: $(STAMP) fonts
 	$(BIN)/ccsim demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check ccsim tests benchmarks
 	$(BIN)/mypy
 
-test: lint browser
+test: lint browser fonts
 	$(BIN)/python -m pytest -q
+
+# Report figures show Chinese service names: a small CJK font (WenQuanYi Micro Hei).
+fonts:
+	@fc-list 2>/dev/null | grep -qi -e "WenQuanYi" -e "CJK" || { \
+	  echo "installing a CJK font for report figures"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }; \
+	} || echo "warning: no CJK font; Chinese names in figures render as boxes"
 
 # The report's browser test needs Debian's chromium; install it when missing.
 browser:
