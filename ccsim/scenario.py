@@ -568,6 +568,11 @@ class Service(_Model):
     ivr: Name | None = None
     routing_point: Name | None = None
     aht: Distribution | None = None
+    #: handle-time multiplier by the answering agent's proficiency level in the call's skill:
+    #: ``{1 = 0.9, 8 = 1.25}`` means levels 1-7 take 0.9x, levels 8-16 take 1.25x the drawn time
+    aht_level_factors: dict[Annotated[int, Field(ge=1, le=16)], PositiveFloat] = Field(
+        default_factory=dict
+    )
     wrap_up: Distribution | None = None
     patience: Patience = NoPatience()
     redial_probability: Probability = 0.0
@@ -610,6 +615,14 @@ class Service(_Model):
     def reaches_agents(self) -> bool:
         """False for an IVR entry number (its callers are re-typed by the IVR exits)."""
         return self.ivr is None
+
+    def aht_factor(self, level: int) -> float:
+        """Handle-time multiplier for an agent of proficiency ``level`` (1.0 if none applies)."""
+        factor = 1.0
+        for lv in sorted(self.aht_level_factors):
+            if lv <= level:
+                factor = self.aht_level_factors[lv]
+        return factor
 
     def sample_attributes(self, rng: np.random.Generator) -> dict[str, str]:
         """One caller's attributes, drawing each probabilistic one independently.

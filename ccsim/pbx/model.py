@@ -129,6 +129,7 @@ class _Attempt:
         "ringing",
         "row",
         "service",
+        "talk",
         "trunk",
         "wrap",
     )
@@ -149,7 +150,8 @@ class _Attempt:
         self.answered_at = math.nan
         self.ended = math.nan
         self.wrap = math.nan
-        self.handle = 0.0
+        self.handle = 0.0  # drawn at offer (common random numbers across policies)
+        self.talk = 0.0  # the handle time scaled for the answering agent's level
         self.priority = 0
         self.agent = -1
         self.queue = -1
@@ -228,9 +230,11 @@ class Center:
         self.agents = list(scenario.agent_ids())
         self._agent_code = {a: i for i, a in enumerate(self.agents)}
         self._no_answer: dict[str, float] = {}
+        self._agent_skills: dict[str, dict[str, int]] = {}
         for g in scenario.agent_groups:
             for a in g.agent_ids():
                 self._no_answer[a] = g.no_answer_probability
+                self._agent_skills[a] = dict(g.skills)
         self.queues = [s.name for s in scenario.skills]
         self._queue_code = {q: i for i, q in enumerate(self.queues)}
         self._default_wrap = scenario.timing.wrap_up
@@ -607,6 +611,12 @@ class Center:
             a = self._attempts[cmd.call_id]
             self._leave_queues(a, now)
             a.ringing = cmd.agent_id
+            factors = self._svc[a.service].aht_level_factors
+            if factors and cmd.queue is not None:
+                level = self._agent_skills[cmd.agent_id].get(cmd.queue, 16)
+                a.talk = a.handle * self._svc[a.service].aht_factor(level)
+            else:
+                a.talk = a.handle
             misses = bool(self._no_answer.get(cmd.agent_id, 0.0)) and (
                 self.streams.agents.random() < self._no_answer[cmd.agent_id]
             )
@@ -679,7 +689,7 @@ class Center:
         self._agent_call[agent] = a.row
         self._agent_changed(agent, AgentState.BUSY, now)
         self._feed(CallAnswered(at=now, call_id=a.call_id, agent_id=agent))
-        self._at(now + a.handle, lambda: self._end(a, agent))
+        self._at(now + a.talk, lambda: self._end(a, agent))
 
     def _end(self, a: _Attempt, agent: str) -> None:
         now = self.env.now

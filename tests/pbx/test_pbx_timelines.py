@@ -226,3 +226,28 @@ def test_per_agent_times_agree_with_level_integrals() -> None:
         working = mine[["reserved", "busy", "workingAfterCall"]].to_numpy().sum()
         staffed = working + mine["ready"].sum()
         assert working / staffed == pytest.approx(r.kpis["all.occupancy"], rel=1e-9)
+
+
+LEVELS = """
+skills = ["gen"]
+[[services]]
+name = "gen"
+aht = 100
+aht_level_factors = { 1 = 0.5, 8 = 2.0 }
+[[agent_groups]]
+name = "expert"
+size = 1
+skills = { gen = 1 }
+[[agent_groups]]
+name = "novice"
+size = 1
+skills = { gen = 9 }
+"""
+
+
+def test_handle_time_scales_with_skill_level() -> None:
+    c = center(LEVELS, [(10, "gen"), (20, "gen")])
+    df = cdr(c)
+    # the expert (level 1) talks 0.5 x 100 s, the novice (level 9 >= 8) 2 x 100 s
+    assert names(df["agent"]) == ["expert-001", "novice-001"]
+    assert list(df["talk"]) == [50.0, 200.0]
