@@ -25,6 +25,7 @@ import heapq
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ccsim.acd_config import ACDConfig, QueueConfig
@@ -139,6 +140,7 @@ class _Call:
         "offered_at",
         "pc",
         "phase",
+        "point",
         "priority",
         "queued_at",
         "queues",
@@ -155,6 +157,7 @@ class _Call:
         self.offered_at = ev.at
         self.script = script
         self.pc = 0
+        self.point: str | None = None
         self.script_waiting = False
         self.phase: CallPhase = "routing"
         #: queue name -> (heap sequence number of the live entry, enqueued_at)
@@ -381,6 +384,149 @@ class ACD:
             "timers": {f"{k[0]}:{k[1]}": at for k, at in self._timers.items()},
         }
 
+    def export_state(self) -> dict[str, Any]:
+        """Everything needed to continue elsewhere (warm start, hot standby), as plain data.
+
+        ``ACD.restore(config, state)`` rebuilds an ACD that answers every later
+        event exactly as this one would (tested by replaying the same events
+        into both). Policies' own derived state (a round-robin cursor) is not
+        part of it.
+        """
+        agents = []
+        for a in self._agents.values():
+            agents.append(
+                {
+                    "agent_id": a.agent_id,
+                    "skills": dict(a.skills),
+                    "state": a.state.value,
+                    "reason": a.reason,
+                    "forced": a.forced,
+                    "pending": None if a.pending is None else a.pending.value,
+                    "pending_reason": a.pending_reason,
+                    "pending_forced": a.pending_forced,
+                    "call_id": a.call_id,
+                    "idle_since": a.idle_since,
+                    "logged_on_at": a.logged_on_at,
+                    "calls_handled": a.calls_handled,
+                    "busy_time": a.busy_time,
+                    "busy_since": a.busy_since,
+                    "misses": a.misses,
+                }
+            )
+        calls = []
+        for c in self._calls.values():
+            calls.append(
+                {
+                    "call_id": c.call_id,
+                    "service": c.service,
+                    "priority": c.priority,
+                    "attributes": dict(c.attributes),
+                    "offered_at": c.offered_at,
+                    "point": c.point,
+                    "pc": c.pc,
+                    "script_waiting": c.script_waiting,
+                    "phase": c.phase,
+                    "queues": {q: [seq, t] for q, (seq, t) in c.queues.items()},
+                    "held": dict(c.held),
+                    "queued_at": c.queued_at,
+                    "first_queue": c.first_queue,
+                    "agent_id": c.agent_id,
+                    "answered_at": c.answered_at,
+                }
+            )
+        queues = {
+            name: {
+                "idle_order": list(q.idle),
+                "mean_handle_time": q.mean_handle_time,
+                "answered": q.answered,
+                "answered_in_target": q.answered_in_target,
+                "abandoned": q.abandoned,
+            }
+            for name, q in self._queues.items()
+        }
+        return {
+            "version": 1,
+            "now": self.now,
+            "seq": self._seq,
+            "agents": agents,
+            "calls": calls,
+            "queues": queues,
+            "timers": [[k[0], k[1], at] for k, at in self._timers.items()],
+            "counters": {svc: dict(c) for svc, c in self._counters.items()},
+        }
+
+    @classmethod
+    def restore(
+        cls, config: ACDConfig | Scenario, state: Mapping[str, Any], **policies: Any
+    ) -> ACD:
+        """An ACD continuing from ``export_state()``'s output (same config, same policies)."""
+        if state.get("version") != 1:
+            raise ACDError(f"unsupported ACD state version {state.get('version')!r}")
+        acd = cls(config, **policies)
+        acd.now = float(state["now"])
+        acd._seq = int(state["seq"])
+        for ad in state["agents"]:
+            a = _Agent(
+                ad["agent_id"],
+                MappingProxyType(dict(ad["skills"])),
+                float(ad["logged_on_at"]),
+                [acd.queue(s) for s in ad["skills"]],
+            )
+            a.state = AgentState(ad["state"])
+            a.reason = ad["reason"]
+            a.forced = bool(ad["forced"])
+            a.pending = None if ad["pending"] is None else AgentState(ad["pending"])
+            a.pending_reason = ad["pending_reason"]
+            a.pending_forced = bool(ad["pending_forced"])
+            a.call_id = ad["call_id"]
+            a.idle_since = float(ad["idle_since"])
+            a.calls_handled = int(ad["calls_handled"])
+            a.busy_time = float(ad["busy_time"])
+            a.busy_since = float(ad["busy_since"])
+            a.misses = int(ad["misses"])
+            acd._agents[a.agent_id] = a
+            for q in a.queues:
+                q.staffed += 1
+        for name, qd in state["queues"].items():
+            q = acd.queue(name)
+            q.mean_handle_time = float(qd["mean_handle_time"])
+            q.answered = int(qd["answered"])
+            q.answered_in_target = int(qd["answered_in_target"])
+            q.abandoned = int(qd["abandoned"])
+            for aid in qd["idle_order"]:
+                q.idle[aid] = acd._agents[aid]
+                q.available += 1
+        for cd in state["calls"]:
+            ev = CallOffered(
+                at=float(cd["offered_at"]),
+                call_id=cd["call_id"],
+                service=cd["service"],
+                priority=int(cd["priority"]),
+                attributes=cd["attributes"],
+            )
+            point = cd["point"]
+            script = acd.config.scripts[point] if point is not None else acd._implicit[ev.service]
+            c = _Call(ev, script)
+            c.point = point
+            c.pc = int(cd["pc"])
+            c.script_waiting = bool(cd["script_waiting"])
+            c.phase = cd["phase"]
+            c.held = {k: float(v) for k, v in cd["held"].items()}
+            c.queued_at = cd["queued_at"]
+            c.first_queue = cd["first_queue"]
+            c.agent_id = cd["agent_id"]
+            c.answered_at = cd["answered_at"]
+            acd._calls[c.call_id] = c
+            for qname, (seq, entered) in cd["queues"].items():
+                q = acd.queue(qname)
+                k0, k1 = acd.discipline.key(c, float(entered))
+                heapq.heappush(q.heap, (k0, k1, int(seq), c))
+                c.queues[qname] = (int(seq), float(entered))
+                q.length += 1
+        acd._timers = {(k0, k1): float(at) for k0, k1, at in state["timers"]}
+        acd._counters = {svc: dict(c) for svc, c in state["counters"].items()}
+        return acd
+
     # ------------------------------------------------------------------ helpers
 
     def _count(self, service: str, outcome: str) -> None:
@@ -594,17 +740,18 @@ class ACD:
                 return i + 1
         raise ACDError(f"no label {label!r}")  # pragma: no cover - validated at config time
 
-    def _script_for(self, ev: CallOffered) -> sc.Script:
+    def _script_for(self, ev: CallOffered) -> tuple[str | None, sc.Script]:
+        """The routing point (None: straight to the service's queue) and its script."""
         cfg = self.config
         point = ev.routing_point or cfg.service_routing.get(ev.service)
         if point is not None:
             script = cfg.scripts.get(point)
             if script is None:
                 raise ACDError(f"call {ev.call_id!r}: unknown routing point {point!r}")
-            return script
+            return point, script
         implicit = self._implicit.get(ev.service)
         if implicit is not None:
-            return implicit
+            return None, implicit
         raise ACDError(
             f"call {ev.call_id!r}: service {ev.service!r} has no routing point and no queue"
         )
@@ -626,8 +773,9 @@ class ACD:
     def _on_offered(self, ev: CallOffered, out: list[Command]) -> None:
         if ev.call_id in self._calls:
             raise ACDError(f"call {ev.call_id!r} is already in the ACD")
-        script = self._script_for(ev)
+        point, script = self._script_for(ev)
         call = _Call(ev, script)
+        call.point = point
         self._calls[ev.call_id] = call
         self._count(ev.service, "offered")
         self._run_script(call, out)
