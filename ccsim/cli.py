@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccsim.commands.erlang",
     "ccsim.commands.staff",
     "ccsim.commands.run",
+    "ccsim.commands.report",
 )
 
 
