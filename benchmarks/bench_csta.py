@@ -11,11 +11,12 @@ no typed values and no hostile-input screening, so it is a floor that ccsim must
 not fall below while doing all three.
 
 Targets (issue 7): >= 20,000 decoded messages/s on one core, and decode+encode not
-slower than the peer. Decode alone is slower than the peer (about 0.75x here): both
-spend most of their time in the same expat parse, and the rest of ccsim's decode is
-work the peer skips - typed values, device identifiers with their attributes,
-mandatory-field checks, the DTD screen. Encode, a string join instead of building
-elements for ``tostring``, is several times faster, so the round trip wins.
+slower than the peer; and decode alone not slower than the peer either, although
+ccsim does work the peer skips - typed values, device identifiers with their
+attributes, mandatory-field checks, the DTD screen. Both spend most of their time in
+expat; ccsim reuses one parser across bodies (a new ``XMLParser`` costs about as much
+as parsing a typical event) and reads fields through precompiled plans. Encode, a
+string join instead of building elements for ``tostring``, is several times faster.
 
 Times are the best of several rounds, ccsim and peer interleaved, because absolute
 times drift on shared machines; the ratios are what to read.
@@ -189,9 +190,11 @@ def main() -> None:
     ):
         print(f"{label:14}{ours:>12,.0f}/s{theirs:>12,.0f}/s{ours / theirs:>7.2f}x")
     decoded = rates["ccsim decode"]
+    decode_ratio = decoded / rates["peer decode"]
     ratio = round_trip("ccsim") / round_trip("peer")
-    verdict = "met" if decoded >= 20_000 and ratio >= 1.0 else "NOT met"
-    print(f"target (>= 20,000 decoded/s; decode+encode ratio >= 1.0): {verdict}")
+    print(f"decode alone: ccsim / naive ET = {decode_ratio:.2f}x")
+    verdict = "met" if decoded >= 20_000 and ratio >= 1.0 and decode_ratio >= 1.0 else "NOT met"
+    print(f"target (>= 20,000 decoded/s; decode and decode+encode ratios >= 1.0): {verdict}")
 
 
 if __name__ == "__main__":
