@@ -25,6 +25,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccsim.commands.staff",
     "ccsim.commands.run",
     "ccsim.commands.report",
+    "ccsim.commands.serve",
+    "ccsim.commands.db",
+    "ccsim.commands.users",
 )
 
 

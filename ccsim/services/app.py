@@ -1,0 +1,801 @@
+"""The FastAPI application hosting the back-office services.
+
+``create_app(db_url)`` migrates the database, then serves: authentication,
+users/departments/categories administration and electronic work orders.
+Access decisions are delegated to :mod:`ccsim.services.policy`; the lifecycle
+comes from :mod:`ccsim.services.workflow`; SLA deadlines from
+:mod:`ccsim.services.sla`.
+"""
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ccsim.services import policy, search
+from ccsim.services.db import make_engine, resolve_db_url, upgrade
+from ccsim.services.errors import ApiError, forbidden, not_found
+from ccsim.services.models import (
+    AuditEntry,
+    AuthSession,
+    Category,
+    Department,
+    DepartmentMember,
+    LoginThrottle,
+    User,
+    UserRole,
+    WorkOrder,
+    WorkOrderHistory,
+    WorkOrderNote,
+    WorkOrderPause,
+)
+from ccsim.services.schemas import (
+    CategoryIn,
+    CategoryOut,
+    DbId,
+    DepartmentIn,
+    DepartmentOut,
+    HistoryOut,
+    LoginIn,
+    LoginOut,
+    MemberIn,
+    NoteIn,
+    NoteOut,
+    OrderIn,
+    OrderOut,
+    OrderPatch,
+    OrderType,
+    OverdueOut,
+    Priority,
+    State,
+    TransitionIn,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from ccsim.services.security import Hasher, PasswordPolicyError, new_token, token_digest
+from ccsim.services.sla import SlaPolicy
+from ccsim.services.workflow import NEEDS_DEPARTMENT, NEEDS_RESULT, TRANSITIONS
+
+log = logging.getLogger(__name__)
+
+#: Query-string filters compared with columns: no control characters (PostgreSQL rejects NUL).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Settings:
+    """Tunables of one application instance (tests shorten, cheapen or freeze them)."""
+
+    hasher: Hasher = field(default_factory=Hasher)
+    session_ttl: timedelta = timedelta(hours=8)
+    max_failures: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    clock: Callable[[], datetime] = _utcnow
+
+
+def _naive(dt: datetime | None) -> datetime | None:
+    """Aware -> naive UTC for storage."""
+    if dt is None or dt.tzinfo is None:
+        return dt
+    return dt.astimezone(UTC).replace(tzinfo=None)
+
+
+def _encode(value: Any) -> str:
+    """Log-injection-safe text: JSON escapes newlines and control characters."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def create_app(db_url: str | None = None, settings: Settings | None = None) -> FastAPI:
+    """Migrate the database at ``db_url`` and return the application."""
+    url = resolve_db_url(db_url)
+    upgrade(url)
+    cfg = settings or Settings()
+    engine = make_engine(url)
+    make_session = sessionmaker(engine, expire_on_commit=False)
+    app = FastAPI(
+        title="ccsim back-office services",
+        description="Electronic work orders (and, later, QC and knowledge base).",
+    )
+    app.state.engine = engine
+    app.state.settings = cfg
+
+    def now() -> datetime:
+        return _naive(cfg.clock()) or datetime.min
+
+    # ------------------------------------------------------------------ plumbing
+
+    def get_db() -> Iterator[Session]:
+        with make_session() as db:
+            yield db
+
+    Db = Annotated[Session, Depends(get_db)]  # noqa: N806 - a type alias
+
+    def audit(
+        db: Session,
+        request: Request,
+        user_id: int | None,
+        action: str,
+        target: str,
+        outcome: str,
+        detail: Any = "",
+    ) -> None:
+        client = request.client.host if request.client else ""
+        db.add(
+            AuditEntry(
+                at=now(),
+                user_id=user_id,
+                action=action[:64],
+                target=_encode(target)[:128],
+                outcome=outcome,
+                client=client[:64],
+                detail=_encode(detail),
+            )
+        )
+
+    def current_user(request: Request, db: Db) -> User:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token or len(token) > 256:
+            raise ApiError(401, "not_authenticated", "a bearer token is required")
+        sess = db.get(AuthSession, token_digest(token))
+        if sess is None:
+            raise ApiError(401, "invalid_token", "unknown or revoked session token")
+        if sess.expires_at <= now():
+            db.delete(sess)
+            db.commit()
+            raise ApiError(401, "token_expired", "session expired; log in again")
+        user = db.get(User, sess.user_id)
+        if user is None or not user.active:
+            raise ApiError(401, "invalid_token", "unknown or revoked session token")
+        request.state.user_id = user.id
+        # End the authentication read now: FastAPI runs this dependency and the
+        # endpoint in separate thread-pool hops, and SQLite's single writer lock
+        # must not be held while a request waits for the event loop between them.
+        db.commit()
+        return user
+
+    Me = Annotated[User, Depends(current_user)]  # noqa: N806 - a type alias
+
+    # ------------------------------------------------------------------ errors
+
+    def _error(status: int, reason: str, detail: Any) -> JSONResponse:
+        return JSONResponse({"error": reason, "detail": detail}, status_code=status)
+
+    def audit_refusal(request: Request, exc: ApiError) -> None:
+        try:
+            with make_session() as db:
+                audit(
+                    db,
+                    request,
+                    getattr(request.state, "user_id", None),
+                    f"{request.method} {request.url.path}",
+                    "",
+                    f"refused:{exc.reason}",
+                )
+                db.commit()
+        except OperationalError:  # pragma: no cover - never fail a refusal on audit
+            log.exception("could not audit a refusal")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        if exc.status in (401, 403, 404, 409, 429):
+            # blocking database work stays off the event loop
+            await run_in_threadpool(audit_refusal, request, exc)
+        return _error(exc.status, exc.reason, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return _error(422, "invalid_request", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        reasons = {404: "not_found", 405: "method_not_allowed"}
+        return _error(exc.status_code, reasons.get(exc.status_code, "http_error"), exc.detail)
+
+    @app.exception_handler(search.SearchQueryError)
+    async def _bad_search(_request: Request, exc: search.SearchQueryError) -> JSONResponse:
+        return _error(422, "invalid_search", str(exc))
+
+    @app.exception_handler(PasswordPolicyError)
+    async def _bad_password(_request: Request, exc: PasswordPolicyError) -> JSONResponse:
+        return _error(422, "weak_password", str(exc))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        return _error(409, "conflict", "the change conflicts with existing data")
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database error: %s", exc)
+        return _error(503, "database_busy", "the database is busy; retry")
+
+    @app.exception_handler(Exception)
+    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, "internal_error", "internal error")
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    # ------------------------------------------------------------------ auth
+
+    @app.post("/auth/login", response_model=LoginOut, tags=["auth"])
+    def login(body: LoginIn, request: Request, db: Db) -> LoginOut:
+        """Same answer for unknown users and wrong passwords; lock after repeated failures."""
+        t = now()
+        username = body.username
+        throttle = db.get(LoginThrottle, username)
+        if throttle is not None and throttle.locked_until and throttle.locked_until > t:
+            raise ApiError(429, "too_many_attempts", "too many failed logins; try again later")
+        user = db.scalar(select(User).where(User.username == username))
+        ok = False
+        if user is not None and user.active:
+            ok = cfg.hasher.verify(user.password_hash, body.password)
+        else:
+            cfg.hasher.burn(body.password)
+        if not ok:
+            if throttle is None:
+                throttle = LoginThrottle(username=username, failures=0)
+                db.add(throttle)
+            throttle.failures += 1
+            if throttle.failures >= cfg.max_failures:
+                throttle.failures = 0
+                throttle.locked_until = t + cfg.lockout
+            audit(db, request, None, "login", username, "refused:invalid_credentials")
+            db.commit()
+            raise ApiError(401, "invalid_credentials", "wrong username or password")
+        assert user is not None
+        if throttle is not None:
+            db.delete(throttle)
+        token = new_token()
+        expires = t + cfg.session_ttl
+        db.add(
+            AuthSession(
+                token_hash=token_digest(token), user_id=user.id, created_at=t, expires_at=expires
+            )
+        )
+        audit(db, request, user.id, "login", username, "ok")
+        db.commit()
+        return LoginOut(token=token, expires_at=expires)
+
+    @app.post("/auth/logout", status_code=204, tags=["auth"])
+    def logout(request: Request, me: Me, db: Db) -> None:
+        token = request.headers["authorization"].partition(" ")[2]
+        db.execute(delete(AuthSession).where(AuthSession.token_hash == token_digest(token)))
+        audit(db, request, me.id, "logout", "", "ok")
+        db.commit()
+
+    @app.get("/auth/me", response_model=UserOut, tags=["auth"])
+    def whoami(me: Me) -> UserOut:
+        return _user_out(me)
+
+    # ------------------------------------------------------------------ administration
+
+    @app.post("/users", response_model=UserOut, status_code=201, tags=["admin"])
+    def add_user(body: UserIn, request: Request, me: Me, db: Db) -> UserOut:
+        if not policy.can_manage_users(me):
+            raise forbidden()
+        for dep in body.department_ids:
+            if db.get(Department, dep) is None:
+                raise ApiError(422, "unknown_department", f"no department {dep}")
+        user = new_user(
+            db,
+            body.username,
+            body.password,
+            body.roles,
+            cfg.hasher,
+            display_name=body.display_name,
+            clock=now,
+        )
+        for dep in dict.fromkeys(body.department_ids):
+            user.memberships.append(DepartmentMember(department_id=dep))
+        db.flush()
+        audit(db, request, me.id, "user.add", body.username, "ok", {"roles": body.roles})
+        db.commit()
+        return _user_out(user)
+
+    @app.get("/users", response_model=list[UserOut], tags=["admin"])
+    def list_users(me: Me, db: Db) -> list[UserOut]:
+        if not policy.can_manage_users(me):
+            raise forbidden()
+        return [_user_out(u) for u in db.scalars(select(User).order_by(User.id))]
+
+    @app.patch("/users/{user_id}", response_model=UserOut, tags=["admin"])
+    def patch_user(user_id: DbId, body: UserPatch, request: Request, me: Me, db: Db) -> UserOut:
+        """Disabling an account revokes all its sessions at once."""
+        if not policy.can_manage_users(me):
+            raise forbidden()
+        user = db.get(User, user_id)
+        if user is None:
+            raise not_found("user")
+        if body.active is not None:
+            user.active = body.active
+            if not body.active:
+                db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+        if body.roles is not None:
+            user.roles = [UserRole(role=r) for r in dict.fromkeys(body.roles)]
+        audit(
+            db,
+            request,
+            me.id,
+            "user.patch",
+            user.username,
+            "ok",
+            body.model_dump(exclude_none=True),
+        )
+        db.commit()
+        return _user_out(user)
+
+    @app.post("/departments", response_model=DepartmentOut, status_code=201, tags=["admin"])
+    def add_department(body: DepartmentIn, request: Request, me: Me, db: Db) -> Department:
+        if not policy.can_manage_departments(me):
+            raise forbidden()
+        if body.leader_id is not None and db.get(User, body.leader_id) is None:
+            raise ApiError(422, "unknown_user", f"no user {body.leader_id}")
+        dep = Department(name=body.name, leader_id=body.leader_id)
+        db.add(dep)
+        db.flush()
+        audit(db, request, me.id, "department.add", body.name, "ok")
+        db.commit()
+        return dep
+
+    @app.get("/departments", response_model=list[DepartmentOut], tags=["admin"])
+    def list_departments(_me: Me, db: Db) -> list[Department]:
+        return list(db.scalars(select(Department).order_by(Department.id)))
+
+    @app.post("/departments/{dep_id}/members", status_code=204, tags=["admin"])
+    def add_member(dep_id: DbId, body: MemberIn, request: Request, me: Me, db: Db) -> None:
+        if not policy.can_manage_departments(me):
+            raise forbidden()
+        if db.get(Department, dep_id) is None:
+            raise not_found("department")
+        if db.get(User, body.user_id) is None:
+            raise ApiError(422, "unknown_user", f"no user {body.user_id}")
+        if db.get(DepartmentMember, (body.user_id, dep_id)) is None:
+            db.add(DepartmentMember(user_id=body.user_id, department_id=dep_id))
+        audit(db, request, me.id, "department.member", str(dep_id), "ok", body.user_id)
+        db.commit()
+
+    @app.post("/categories", response_model=CategoryOut, status_code=201, tags=["admin"])
+    def add_category(body: CategoryIn, request: Request, me: Me, db: Db) -> Category:
+        if not policy.can_manage_categories(me):
+            raise forbidden()
+        cat = Category(order_type=body.order_type, name=body.name)
+        db.add(cat)
+        db.flush()
+        audit(db, request, me.id, "category.add", body.name, "ok")
+        db.commit()
+        return cat
+
+    @app.get("/categories", response_model=list[CategoryOut], tags=["admin"])
+    def list_categories(_me: Me, db: Db) -> list[Category]:
+        return list(db.scalars(select(Category).order_by(Category.id)))
+
+    # ------------------------------------------------------------------ work orders
+
+    def scope_clause(me: User) -> ColumnElement[bool]:
+        kind, arg = policy.order_scope(me)
+        if kind == "all":
+            return true()
+        if kind == "own":
+            return WorkOrder.created_by == arg
+        deps = list(arg) if isinstance(arg, frozenset) else []
+        if kind == "departments":
+            return WorkOrder.department_id.in_(deps)
+        if kind == "own_or_departments":
+            return or_(WorkOrder.created_by == me.id, WorkOrder.department_id.in_(deps))
+        return false()
+
+    def visible_order(db: Session, me: User, order_id: int) -> WorkOrder:
+        order = db.get(WorkOrder, order_id)
+        if order is None or not policy.can_view_order(me, order):
+            raise not_found()
+        return order
+
+    def pauses_of(db: Session, order_id: int) -> list[tuple[datetime, datetime | None]]:
+        rows = db.scalars(select(WorkOrderPause).where(WorkOrderPause.order_id == order_id)).all()
+        return [(p.started_at, p.ended_at) for p in rows]
+
+    def deadlines(
+        order_type: str, priority: str, start: datetime, pauses: list[Any]
+    ) -> dict[str, datetime | None]:
+        a, r, c = cfg.sla.deadlines(order_type, priority, start, pauses)
+        return {"accept_due": _naive(a), "return_due": _naive(r), "close_due": _naive(c)}
+
+    def check_category(db: Session, category_id: int | None, order_type: str) -> None:
+        if category_id is None:
+            return
+        cat = db.get(Category, category_id)
+        if cat is None or cat.order_type != order_type:
+            raise ApiError(422, "unknown_category", f"no {order_type} category {category_id}")
+
+    def apply(
+        db: Session,
+        request: Request,
+        me: User,
+        order: WorkOrder,
+        version: int,
+        action: str,
+        changes: dict[str, Any],
+    ) -> WorkOrder:
+        """Write ``changes`` iff the order is still at ``version``; record each field."""
+        if version != order.version:
+            raise ApiError(409, "version_conflict", "the order changed; reload and retry")
+        t = now()
+        old = {k: getattr(order, k) for k in changes}
+        res = db.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == order.id, WorkOrder.version == version)
+            .values(**changes, version=version + 1, updated_at=t)
+            .execution_options(synchronize_session="evaluate")
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            db.rollback()
+            raise ApiError(409, "version_conflict", "the order changed; reload and retry")
+        for k, new in changes.items():
+            if old[k] != new:
+                db.add(
+                    WorkOrderHistory(
+                        order_id=order.id,
+                        at=t,
+                        user_id=me.id,
+                        action=action,
+                        field=k,
+                        old_value=None if old[k] is None else str(old[k]),
+                        new_value=None if new is None else str(new),
+                    )
+                )
+        audit(
+            db,
+            request,
+            me.id,
+            f"order.{action}",
+            str(order.id),
+            "ok",
+            {k: str(v) for k, v in changes.items()},
+        )
+        db.commit()  # ``order`` was updated in memory by the evaluate strategy
+        return order
+
+    @app.post("/work-orders", response_model=OrderOut, status_code=201, tags=["work orders"])
+    def create_order(body: OrderIn, request: Request, me: Me, db: Db) -> WorkOrder:
+        if not policy.can_create_order(me):
+            raise forbidden("only agents and team leaders create work orders")
+        check_category(db, body.category_id, body.order_type)
+        if body.department_id is not None and db.get(Department, body.department_id) is None:
+            raise ApiError(422, "unknown_department", f"no department {body.department_id}")
+        t = now()
+        order = WorkOrder(
+            version=1,
+            state="draft",
+            created_by=me.id,
+            created_at=t,
+            updated_at=t,
+            result="",
+            **body.model_dump(),
+            **deadlines(body.order_type, body.priority, t, []),
+        )
+        db.add(order)
+        db.flush()
+        db.add(
+            WorkOrderHistory(
+                order_id=order.id,
+                at=t,
+                user_id=me.id,
+                action="create",
+                field="state",
+                old_value=None,
+                new_value="draft",
+            )
+        )
+        audit(db, request, me.id, "order.create", str(order.id), "ok")
+        db.commit()
+        return order
+
+    @app.get("/work-orders", response_model=list[OrderOut], tags=["work orders"])
+    def list_orders(
+        me: Me,
+        db: Db,
+        state: State | None = None,
+        order_type: OrderType | None = None,
+        priority: Priority | None = None,
+        department_id: DbId | None = None,
+        customer_number: Annotated[str | None, Query(max_length=32, pattern=_PRINTABLE)] = None,
+        call_id: Annotated[str | None, Query(max_length=64, pattern=_PRINTABLE)] = None,
+        q: Annotated[str | None, Query(max_length=10000)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    ) -> list[WorkOrder]:
+        """Filter by any field; ``q`` is the full-text search (all terms must match)."""
+        clauses = [scope_clause(me)]
+        for col, val in (
+            (WorkOrder.state, state),
+            (WorkOrder.order_type, order_type),
+            (WorkOrder.priority, priority),
+            (WorkOrder.department_id, department_id),
+            (WorkOrder.customer_number, customer_number),
+            (WorkOrder.call_id, call_id),
+        ):
+            if val is not None:
+                clauses.append(col == val)
+        if q is not None:
+            cond = search.condition(db, q)
+            if cond is not None:
+                clauses.append(cond)
+        stmt = (
+            select(WorkOrder)
+            .where(and_(*clauses))
+            .order_by(WorkOrder.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(db.scalars(stmt))
+
+    @app.get("/work-orders/overdue", response_model=list[OverdueOut], tags=["work orders"])
+    def overdue(
+        me: Me,
+        db: Db,
+        within_hours: Annotated[float, Query(ge=0, le=24 * 365)] = 0,
+    ) -> list[OverdueOut]:
+        """Orders past (or, with ``within_hours``, near) a deadline; names whom to escalate to."""
+        horizon = now() + timedelta(hours=within_hours)
+        late = {
+            "accept": and_(WorkOrder.accepted_at.is_(None), WorkOrder.accept_due < horizon),
+            "return": and_(WorkOrder.returned_at.is_(None), WorkOrder.return_due < horizon),
+            "close": and_(WorkOrder.closed_at.is_(None), WorkOrder.close_due < horizon),
+        }
+        stmt = (
+            select(WorkOrder)
+            .where(
+                scope_clause(me),
+                WorkOrder.state.not_in(("closed", "cancelled", "draft")),
+                or_(*late.values()),
+            )
+            .order_by(WorkOrder.id)
+        )
+        out = []
+        for o in db.scalars(stmt):
+            stages = [
+                s
+                for s, (done, due) in {
+                    "accept": (o.accepted_at, o.accept_due),
+                    "return": (o.returned_at, o.return_due),
+                    "close": (o.closed_at, o.close_due),
+                }.items()
+                if done is None and due is not None and due < horizon
+            ]
+            dep = db.get(Department, o.department_id) if o.department_id else None
+            out.append(
+                OverdueOut(
+                    order=OrderOut.model_validate(o),
+                    overdue=stages,
+                    escalate_to=dep.leader_id if dep else None,
+                )
+            )
+        return out
+
+    @app.get("/work-orders/stats", tags=["work orders"])
+    def stats(me: Me, db: Db) -> dict[str, Any]:
+        """Counts by state, department and type, and the overdue rate, over visible orders."""
+        if not policy.can_view_reports(me):
+            raise forbidden()
+        scope = scope_clause(me)
+
+        def counts(col: Any) -> dict[str, int]:
+            rows = db.execute(select(col, func.count()).where(scope).group_by(col))
+            return {str(k): int(n) for k, n in rows}
+
+        t = now()
+        open_ = WorkOrder.state.not_in(("closed", "cancelled", "draft"))
+        n_open = db.scalar(select(func.count()).where(scope, open_)) or 0
+        n_late = db.scalar(select(func.count()).where(scope, open_, WorkOrder.close_due < t)) or 0
+        return {
+            "by_state": counts(WorkOrder.state),
+            "by_department": counts(WorkOrder.department_id),
+            "by_type": counts(WorkOrder.order_type),
+            "open": n_open,
+            "overdue_rate": (n_late / n_open) if n_open else 0.0,
+        }
+
+    @app.get("/work-orders/{order_id}", response_model=OrderOut, tags=["work orders"])
+    def get_order(order_id: DbId, me: Me, db: Db) -> WorkOrder:
+        return visible_order(db, me, order_id)
+
+    @app.patch("/work-orders/{order_id}", response_model=OrderOut, tags=["work orders"])
+    def patch_order(
+        order_id: DbId, body: OrderPatch, request: Request, me: Me, db: Db
+    ) -> WorkOrder:
+        """Edit fields; a type or priority change recomputes the SLA deadlines."""
+        order = visible_order(db, me, order_id)
+        if not policy.can_edit_order(me, order):
+            raise forbidden("you may not edit this order")
+        changes = body.model_dump(exclude_unset=True, exclude={"version"})
+        if any(v is None for k, v in changes.items() if k != "category_id"):
+            raise ApiError(422, "invalid_request", "fields cannot be set to null")
+        new_type = changes.get("order_type", order.order_type)
+        if "order_type" in changes or "category_id" in changes:
+            cat = changes.get("category_id", order.category_id)
+            if "order_type" in changes and "category_id" not in changes and cat is not None:
+                changes["category_id"] = cat = None  # a category belongs to one type
+            check_category(db, cat, new_type)
+        if "order_type" in changes or "priority" in changes:
+            changes.update(
+                deadlines(
+                    new_type,
+                    changes.get("priority", order.priority),
+                    order.created_at,
+                    pauses_of(db, order.id),
+                )
+            )
+        return apply(db, request, me, order, body.version, "edit", changes)
+
+    @app.post("/work-orders/{order_id}/transitions", response_model=OrderOut, tags=["work orders"])
+    def transition(
+        order_id: DbId, body: TransitionIn, request: Request, me: Me, db: Db
+    ) -> WorkOrder:
+        """Move along the lifecycle table; 409 if not allowed from the current state."""
+        order = visible_order(db, me, order_id)
+        tr = TRANSITIONS.get((body.action, order.state))
+        if tr is None:
+            raise ApiError(
+                409, "illegal_transition", f"cannot {body.action} an order that is {order.state}"
+            )
+        if not policy.can_transition(me, order, tr):
+            raise forbidden(f"your roles may not {body.action} this order")
+        t = now()
+        changes: dict[str, Any] = {"state": tr.target}
+        if body.action in NEEDS_DEPARTMENT or body.department_id is not None:
+            if body.department_id is None:
+                raise ApiError(422, "department_required", f"{body.action} needs department_id")
+            if db.get(Department, body.department_id) is None:
+                raise ApiError(422, "unknown_department", f"no department {body.department_id}")
+            if body.action == "transfer" and body.department_id == order.department_id:
+                raise ApiError(422, "same_department", "transfer to another department")
+            changes["department_id"] = body.department_id
+        elif order.department_id is None and tr.target == "dispatched":
+            raise ApiError(422, "department_required", f"{body.action} needs department_id")
+        if body.action in NEEDS_RESULT:
+            if body.result is None:
+                raise ApiError(422, "result_required", "return needs a result")
+            changes["result"] = body.result
+            changes["returned_at"] = t
+        if body.action == "accept" and order.accepted_at is None:
+            changes["accepted_at"] = t
+        if body.action == "close":
+            changes["closed_at"] = t
+        if body.action == "reopen":
+            changes.update(returned_at=None, closed_at=None)
+        if body.action in ("wait_customer", "resume"):
+            if body.action == "wait_customer":
+                db.add(WorkOrderPause(order_id=order.id, started_at=t))
+            else:
+                db.execute(
+                    update(WorkOrderPause)
+                    .where(WorkOrderPause.order_id == order.id, WorkOrderPause.ended_at.is_(None))
+                    .values(ended_at=t)
+                )
+            db.flush()
+            changes.update(
+                deadlines(
+                    order.order_type, order.priority, order.created_at, pauses_of(db, order.id)
+                )
+            )
+        if body.reply is not None:
+            if body.action != "reply":
+                raise ApiError(422, "invalid_request", "reply text only with the reply action")
+            db.add(
+                WorkOrderNote(
+                    order_id=order.id, at=t, user_id=me.id, visibility="customer", body=body.reply
+                )
+            )
+        return apply(db, request, me, order, body.version, body.action, changes)
+
+    @app.get(
+        "/work-orders/{order_id}/history", response_model=list[HistoryOut], tags=["work orders"]
+    )
+    def history(order_id: DbId, me: Me, db: Db) -> list[WorkOrderHistory]:
+        visible_order(db, me, order_id)
+        return list(
+            db.scalars(
+                select(WorkOrderHistory)
+                .where(WorkOrderHistory.order_id == order_id)
+                .order_by(WorkOrderHistory.id)
+            )
+        )
+
+    @app.post(
+        "/work-orders/{order_id}/notes",
+        response_model=NoteOut,
+        status_code=201,
+        tags=["work orders"],
+    )
+    def add_note(order_id: DbId, body: NoteIn, request: Request, me: Me, db: Db) -> WorkOrderNote:
+        """``internal`` notes stay among staff; ``customer`` ones are replies to the customer."""
+        order = visible_order(db, me, order_id)
+        if not policy.can_add_note(me, order, body.visibility):
+            raise forbidden("only the agent side writes customer-visible replies")
+        note = WorkOrderNote(
+            order_id=order.id, at=now(), user_id=me.id, visibility=body.visibility, body=body.body
+        )
+        db.add(note)
+        db.flush()
+        audit(db, request, me.id, "order.note", str(order.id), "ok", body.visibility)
+        db.commit()
+        return note
+
+    @app.get("/work-orders/{order_id}/notes", response_model=list[NoteOut], tags=["work orders"])
+    def list_notes(
+        order_id: DbId,
+        me: Me,
+        db: Db,
+        visibility: Annotated[str | None, Query(pattern="^(internal|customer)$")] = None,
+    ) -> list[WorkOrderNote]:
+        visible_order(db, me, order_id)
+        stmt = select(WorkOrderNote).where(WorkOrderNote.order_id == order_id)
+        if visibility is not None:
+            stmt = stmt.where(WorkOrderNote.visibility == visibility)
+        return list(db.scalars(stmt.order_by(WorkOrderNote.id)))
+
+    return app
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        active=user.active,
+        roles=sorted(user.role_names),
+        department_ids=sorted(user.department_ids),
+    )
+
+
+def new_user(
+    db: Session,
+    username: str,
+    password: str,
+    roles: list[str],
+    hasher: Hasher,
+    *,
+    display_name: str = "",
+    clock: Callable[[], datetime | None] = lambda: _naive(_utcnow()),
+) -> User:
+    """Add a user (shared by the API and ``ccsim users add``); 409 if the name is taken."""
+    if db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ApiError(409, "username_taken", f"user {username!r} exists")
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hasher.hash(password),
+        active=True,
+        created_at=clock(),
+        roles=[UserRole(role=r) for r in dict.fromkeys(roles)],
+    )
+    db.add(user)
+    db.flush()
+    return user
