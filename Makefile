@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench clean venv browser fonts
+.PHONY: demo test lint bench clean venv browser fonts postgres
 
 venv: $(STAMP)
 
@@ -27,8 +27,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check ccsim tests benchmarks
 	$(BIN)/mypy
 
-test: lint browser fonts
+test: lint browser fonts postgres
 	$(BIN)/python -m pytest -q
+	@echo "== services tests again on a throwaway PostgreSQL cluster (pg_virtualenv)"
+	pg_virtualenv -- env CCSIM_TEST_POSTGRES=postgresql+psycopg:// $(BIN)/python -m pytest -q tests/services
+
+# The services tests also run on PostgreSQL: Debian's postgresql brings pg_virtualenv,
+# which starts a throwaway cluster for one command and removes it afterwards.
+postgres:
+	@command -v pg_virtualenv >/dev/null 2>&1 || { \
+	  echo "installing Debian postgresql for the services tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	}
 
 # Report figures show Chinese service names: a small CJK font (WenQuanYi Micro Hei).
 fonts:
