@@ -159,6 +159,8 @@ class OverflowStudy:
     seed: int
     summary: pd.DataFrame
     intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the scenario at forecast traffic (kept so a saved study can be reported on later)
+    scenario: Scenario | None = None
 
     def curve(self, kpi: str) -> pd.DataFrame:
         """One KPI (e.g. ``'all.sl'``) with its CI for every multiplier."""
@@ -184,6 +186,10 @@ class OverflowStudy:
             "seed": self.seed,
         }
         (out / "study.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if self.scenario is not None:
+            data = self.scenario.model_dump(mode="json", by_alias=True)
+            text = json.dumps(data, indent=1, ensure_ascii=False)
+            (out / "scenario.json").write_text(text, encoding="utf-8")
         self.summary.to_csv(out / "summary.csv", index=False)
         self.intervals.to_csv(out / "intervals.csv", index=False)
         return out
@@ -224,7 +230,7 @@ def overflow_study(
             frames.append(r.intervals.assign(multiplier=m, replication=r.replication))
     summary = pd.DataFrame(rows, columns=["multiplier", "kpi", "mean", "ci_low", "ci_high"])
     intervals = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return OverflowStudy(scenario.name, mults, replications, seed, summary, intervals)
+    return OverflowStudy(scenario.name, mults, replications, seed, summary, intervals, scenario)
 
 
 # ---------------------------------------------------------------------------- expansion
@@ -448,6 +454,11 @@ def load_study(path: str | Path) -> OverflowStudy | ExpansionStudy:
         intervals = (
             pd.read_csv(intervals_path) if intervals_path.stat().st_size > 1 else pd.DataFrame()
         )
+        scenario_path = src / "scenario.json"
+        scenario = None
+        if scenario_path.exists():
+            data = json.loads(scenario_path.read_text(encoding="utf-8"))
+            scenario = Scenario.from_dict(data, source=str(scenario_path))
         return OverflowStudy(
             meta["scenario"],
             [float(m) for m in meta["multipliers"]],
@@ -455,6 +466,7 @@ def load_study(path: str | Path) -> OverflowStudy | ExpansionStudy:
             int(meta["seed"]),
             pd.read_csv(src / "summary.csv"),
             intervals,
+            scenario,
         )
     if meta["kind"] == "expansion":
         steps = json.loads((src / "steps.json").read_text(encoding="utf-8"))

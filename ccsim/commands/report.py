@@ -1,6 +1,9 @@
-"""``ccsim report SCENARIO --out DIR``: simulate, run an overflow study, write the capacity report.
+"""``ccsim report STUDY_OR_SCENARIO --out DIR``: the capacity report (HTML + PDF).
 
-``SCENARIO`` is a TOML file or a shipped example name. The report is
+The argument is a scenario (TOML file or shipped example name): ccsim
+simulates it, runs an overflow study and reports; or a folder written by
+``OverflowStudy.save`` (e.g. by ``experiments/``): the saved study is used as it
+is and only the baseline at forecast traffic is simulated. The report is
 ``DIR/index.html`` (self-contained) and ``DIR/report.pdf``; ``--expansion``
 adds an expansion study (slow: it searches over simulated capacity options).
 """
@@ -19,7 +22,7 @@ from ccsim.commands.run import _load, kpi_table
 from ccsim.pbx.run import simulate
 from ccsim.report import ReportContent, capacity_report
 from ccsim.scenario import Scenario, ScenarioError
-from ccsim.studies import expansion_study, overflow_study
+from ccsim.studies import OverflowStudy, expansion_study, load_study, overflow_study
 
 
 def _multipliers(text: str) -> list[float]:
@@ -90,7 +93,32 @@ def build(
     return capacity_report(result, out, overflow=study, expansion=exp)
 
 
+def _from_study(folder: Path, args: argparse.Namespace) -> ReportContent:
+    study = load_study(folder)
+    if not isinstance(study, OverflowStudy) or study.scenario is None:
+        raise CliError(f"{folder}: not a saved overflow study with its scenario (scenario.json)")
+    result = simulate(
+        study.scenario,
+        seed=args.seed,
+        replications=args.replications,
+        horizon=args.horizon * 3600.0,
+        record=False,
+        processes=args.processes,
+    )
+    print(kpi_table(result))
+    return capacity_report(result, Path(args.out), overflow=study)
+
+
 def _run(args: argparse.Namespace) -> int:
+    folder = Path(args.scenario)
+    if folder.is_dir() and (folder / "study.json").exists():
+        try:
+            content = _from_study(folder, args)
+        except (ScenarioError, ValueError) as exc:
+            raise CliError(str(exc)) from None
+        print("\n".join(f"- {line}" for line in content.summary))
+        print(f"report: {content.html_path} and {content.pdf_path}")
+        return 0
     try:
         scenario = _load(args.scenario)
     except ScenarioError as exc:
