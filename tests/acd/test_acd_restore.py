@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from acdhelp import two_skill_config
 
-from ccsim.acd import ACD, ACDConfig, ACDError, QueueConfig
+from ccsim.acd import ACD, ACDConfig, ACDError
 from ccsim.events import (
     AgentLoggedOn,
     AgentNotReady,
@@ -30,26 +31,10 @@ from ccsim.events import (
     StartTimer,
     TimerFired,
 )
-from ccsim.routing import script as sc
 
 
 def config() -> ACDConfig:
-    return ACDConfig(
-        queues={"gen": QueueConfig(name="gen"), "vip": QueueConfig(name="vip")},
-        scripts={
-            "main": (
-                sc.Overflow("elsewhere", when=sc.QueueLengthAbove("gen", 8)),
-                sc.QueueTo("gen"),
-                sc.Wait(20),
-                sc.QueueTo("vip"),
-            ),
-            "vip": (sc.QueueTo("vip", priority=5), sc.Wait(15), sc.QueueTo("gen", priority=5)),
-        },
-        service_routing={"general": "main", "gold": "vip"},
-        wrap_up={"gold": 5.0},
-        ring_timeout=8.0,
-        rona_threshold=2,
-    )
+    return two_skill_config(overflow_above=8)
 
 
 def stream(n_events: int, seed: int) -> list[Event]:

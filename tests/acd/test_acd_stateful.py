@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from acdhelp import two_skill_config
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from ccsim.acd import ACD, ACDConfig, ACDError, QueueConfig
+from ccsim.acd import ACD, ACDConfig, ACDError
 from ccsim.events import (
     AgentLoggedOff,
     AgentLoggedOn,
@@ -43,30 +44,13 @@ from ccsim.events import (
     TimerFired,
     WrapUpEnded,
 )
-from ccsim.routing import script as sc
 
 AGENTS = ["a1", "a2", "a3", "a4"]
 SKILLS = {"a1": {"gen": 1}, "a2": {"gen": 2, "vip": 1}, "a3": {"vip": 1}, "a4": {"gen": 1}}
 
 
 def config() -> ACDConfig:
-    return ACDConfig(
-        queues={"gen": QueueConfig(name="gen"), "vip": QueueConfig(name="vip")},
-        scripts={
-            "main": (
-                sc.Overflow("elsewhere", when=sc.QueueLengthAbove("gen", 6)),
-                sc.QueueTo("gen"),
-                sc.Wait(20),
-                sc.QueueTo("vip"),
-            ),
-            "vip": (sc.QueueTo("vip", priority=5), sc.Wait(15), sc.QueueTo("gen", priority=5)),
-        },
-        service_routing={"general": "main", "gold": "vip"},
-        wrap_up={"gold": 5.0},
-        default_wrap_up=0.0,
-        ring_timeout=8.0,
-        rona_threshold=2,
-    )
+    return two_skill_config(overflow_above=6)
 
 
 class ACDMachine(RuleBasedStateMachine):
