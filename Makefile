@@ -24,7 +24,7 @@ demo: $(STAMP) fonts
 	$(BIN)/ccsim demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check ccsim tests benchmarks
+	$(BIN)/ruff check ccsim tests benchmarks notebooks experiments docs
 	$(BIN)/mypy
 
 test: lint browser fonts postgres
