@@ -13,7 +13,7 @@ from ccsim.errors import IllegalTransitionError
 from ccsim.scenario import Scenario, ScenarioError, example, load_scenario
 
 if TYPE_CHECKING:
-    from ccsim.pbx.run import SimulationResult, simulate
+    from ccsim.pbx.run import SimulationResult, paired_difference, simulate
 
 __all__ = [
     "ACD",
@@ -27,13 +27,14 @@ __all__ = [
     "__version__",
     "example",
     "load_scenario",
+    "paired_difference",
     "simulate",
 ]
 
 
 def __getattr__(name: str) -> Any:
     """Load the simulation world on first use, so importing the pure core never imports SimPy."""
-    if name in ("simulate", "SimulationResult"):
+    if name in ("simulate", "SimulationResult", "paired_difference"):
         from ccsim.pbx import run  # noqa: PLC0415 - deliberately lazy
 
         return getattr(run, name)

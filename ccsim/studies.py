@@ -118,10 +118,13 @@ def _run_jobs(
     jobs: list[tuple[Scenario, int, int, dict[str, Any]]],
     processes: int,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[ReplicationResult]:
+    if pool is not None and len(jobs) > 1:
+        return list(pool.map(_run_one, jobs, chunksize=1))
     if processes > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=processes) as pool:
-            it: Iterable[ReplicationResult] = pool.map(_run_one, jobs, chunksize=1)
+        with ProcessPoolExecutor(max_workers=processes) as own:
+            it: Iterable[ReplicationResult] = own.map(_run_one, jobs, chunksize=1)
             if progress is not None:
                 it = progress(it)
             return list(it)
@@ -332,62 +335,79 @@ def expansion_study(
     ports = scenario.ivr.ports if scenario.ivr is not None else None
     base_trunks, base_ports = trunks, ports
 
+    pool = ProcessPoolExecutor(max_workers=processes) if processes > 1 else None
+
+    def evaluate_all(scenarios: list[Scenario]) -> list[dict[str, float]]:
+        """Mean KPIs of each scenario; all replications of all of them in one batch."""
+        jobs = [(sc, seed, r, kw) for sc in scenarios for r in range(replications)]
+        reps = _run_jobs(jobs, processes, None, pool)
+        out = []
+        for i in range(len(scenarios)):
+            mine = reps[i * replications : (i + 1) * replications]
+            out.append({k: v[0] for k, v in _summarise(mine, mine[0].kpis.keys()).items()})
+        return out
+
     def evaluate(sc: Scenario) -> dict[str, float]:
-        reps = _run_jobs([(sc, seed, r, kw) for r in range(replications)], processes, None)
-        return {k: v[0] for k, v in _summarise(reps, reps[0].kpis.keys()).items()}
+        return evaluate_all([sc])[0]
 
     def build(mult: float, add: Mapping[str, int], tr: int | None, pt: int | None) -> Scenario:
         return with_capacity(scale_traffic(scenario, mult), agents=add, trunks=tr, ivr_ports=pt)
 
-    steps: list[ExpansionStep] = []
-    for year in range(1, years + 1):
-        mult = (1.0 + growth) ** year
-        kpis = evaluate(build(mult, added, trunks, ports))
-        gap = _shortfall(scenario, kpis)
-        for _ in range(max_steps):
-            if gap <= 0:
-                break
-            best: tuple[float, dict[str, Any], dict[str, float], float] | None = None
-            candidates: list[tuple[dict[str, Any], float]] = []
-            for g in scenario.agent_groups:
-                k = agent_step or max(1, round(0.05 * g.size))
-                candidates.append(
-                    ({"agents": {**added, g.name: added[g.name] + k}}, k * price["agent"])
-                )
-            if trunks is not None:
-                k = max(1, round(0.1 * trunks))
-                candidates.append(({"trunks": trunks + k}, k * price["trunk"]))
-            if ports is not None:
-                k = max(1, round(0.1 * ports))
-                candidates.append(({"ivr_ports": ports + k}, k * price["ivr_port"]))
-            for change, cost in candidates:
-                trial = build(
-                    mult,
-                    change.get("agents", added),
-                    change.get("trunks", trunks),
-                    change.get("ivr_ports", ports),
-                )
-                k2 = evaluate(trial)
-                gain = (gap - _shortfall(scenario, k2)) / cost
-                if best is None or gain > best[0]:
-                    best = (gain, change, k2, cost)
-            assert best is not None
-            if best[0] <= 0:
-                break  # nothing helps any more: report the gap
-            change = best[1]
-            added = dict(change.get("agents", added))
-            trunks = change.get("trunks", trunks)
-            ports = change.get("ivr_ports", ports)
-            kpis = best[2]
+    try:
+        steps: list[ExpansionStep] = []
+        for year in range(1, years + 1):
+            mult = (1.0 + growth) ** year
+            kpis = evaluate(build(mult, added, trunks, ports))
             gap = _shortfall(scenario, kpis)
-        cost = sum(added.values()) * price["agent"]
-        if trunks is not None and base_trunks is not None:
-            cost += (trunks - base_trunks) * price["trunk"]
-        if ports is not None and base_ports is not None:
-            cost += (ports - base_ports) * price["ivr_port"]
-        steps.append(
-            ExpansionStep(year, mult, dict(added), trunks, ports, cost, gap <= 0, dict(kpis))
-        )
+            for _ in range(max_steps):
+                if gap <= 0:
+                    break
+                best: tuple[float, dict[str, Any], dict[str, float], float] | None = None
+                candidates: list[tuple[dict[str, Any], float]] = []
+                for g in scenario.agent_groups:
+                    k = agent_step or max(1, round(0.05 * g.size))
+                    candidates.append(
+                        ({"agents": {**added, g.name: added[g.name] + k}}, k * price["agent"])
+                    )
+                if trunks is not None:
+                    k = max(1, round(0.1 * trunks))
+                    candidates.append(({"trunks": trunks + k}, k * price["trunk"]))
+                if ports is not None:
+                    k = max(1, round(0.1 * ports))
+                    candidates.append(({"ivr_ports": ports + k}, k * price["ivr_port"]))
+                trials = [
+                    build(
+                        mult,
+                        change.get("agents", added),
+                        change.get("trunks", trunks),
+                        change.get("ivr_ports", ports),
+                    )
+                    for change, _ in candidates
+                ]
+                for (change, cost), k2 in zip(candidates, evaluate_all(trials), strict=True):
+                    gain = (gap - _shortfall(scenario, k2)) / cost
+                    if best is None or gain > best[0]:
+                        best = (gain, change, k2, cost)
+                assert best is not None
+                if best[0] <= 0:
+                    break  # nothing helps any more: report the gap
+                change = best[1]
+                added = dict(change.get("agents", added))
+                trunks = change.get("trunks", trunks)
+                ports = change.get("ivr_ports", ports)
+                kpis = best[2]
+                gap = _shortfall(scenario, kpis)
+            cost = sum(added.values()) * price["agent"]
+            if trunks is not None and base_trunks is not None:
+                cost += (trunks - base_trunks) * price["trunk"]
+            if ports is not None and base_ports is not None:
+                cost += (ports - base_ports) * price["ivr_port"]
+            steps.append(
+                ExpansionStep(year, mult, dict(added), trunks, ports, cost, gap <= 0, dict(kpis))
+            )
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return ExpansionStudy(scenario.name, steps)
 
 
