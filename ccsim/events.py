@@ -24,7 +24,7 @@ Events: ``CallOffered``, ``CallAnswered``, ``CallEnded``, ``CallAbandoned``,
 ``ForceReady``, ``ForceNotReady``, ``ForceLogout``, ``Monitor``, ``BargeIn``,
 ``Intercept``.
 
-Commands: ``Deliver``, ``Retract``, ``Enqueue``, ``Dequeue``, ``Announce``,
+Commands: ``Deliver``, ``Retract``, ``Enqueue``, ``Announce``,
 ``Overflow``, ``OfferCallback``, ``Disconnect``, ``SetAgentState``,
 ``Conference``, ``Transfer``, ``StartTimer``, ``CancelTimer``.
 """
@@ -56,7 +56,6 @@ __all__ = [
     "Conference",
     "Deliver",
     "DeliveryFailed",
-    "Dequeue",
     "Disconnect",
     "Enqueue",
     "Event",
@@ -343,14 +342,6 @@ class Enqueue(Command):
     call_id: str
     queue: str
     priority: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Dequeue(Command):
-    """The call no longer waits in ``queue`` (it was routed elsewhere)."""
-
-    call_id: str
-    queue: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

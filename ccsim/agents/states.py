@@ -169,16 +169,12 @@ def plan(
         return (agent.state, agent.reason, agent.forced, pending, reason, forced)
     if target is RESOLVE:
         if agent.pending is not None:
-            return (
-                agent.pending, agent.pending_reason, agent.pending_forced, None, None, False
-            )
+            return (agent.pending, agent.pending_reason, agent.pending_forced, None, None, False)
         return (S.READY, None, False, None, None, False)
     assert isinstance(target, AgentState)
     if trigger is Trigger.MISS_LIMIT:
         if agent.pending is S.LOGGED_OFF:
-            return (
-                S.LOGGED_OFF, agent.pending_reason, agent.pending_forced, None, None, False
-            )
+            return (S.LOGGED_OFF, agent.pending_reason, agent.pending_forced, None, None, False)
         return (S.NOT_READY, _RONA, False, None, None, False)
     if target in (S.READY, S.NOT_READY, S.LOGGED_OFF):
         new_reason = reason if target is S.NOT_READY or target is S.LOGGED_OFF else None

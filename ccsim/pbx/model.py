@@ -59,7 +59,7 @@ from ccsim.events import (
     TimerKey,
     WrapUpEnded,
 )
-from ccsim.pbx.records import _CF, OUTCOME_CODE, CdrStore, IntervalCounters, LevelTimes
+from ccsim.pbx.records import COUNTER_INDEX, OUTCOME_CODE, CdrStore, IntervalCounters, LevelTimes
 from ccsim.pbx.streams import Streams
 from ccsim.routing.registry import BUILTIN_POLICIES
 from ccsim.scenario import (
@@ -770,29 +770,29 @@ class Center:
 
     def _count(self, a: _Attempt, outcome: str) -> None:
         arrived = self.counters.bucket(a.arrival, a.entry)
-        arrived[_CF["arrived"]] += 1
+        arrived[COUNTER_INDEX["arrived"]] += 1
         row = self.counters.bucket(a.arrival, a.service)
         if outcome != "open":
-            row[_CF[outcome]] += 1
+            row[COUNTER_INDEX[outcome]] += 1
         if math.isnan(a.offered):
             return
-        row[_CF["offered"]] += 1
+        row[COUNTER_INDEX["offered"]] += 1
         sl = self._svc_sl[a.service]
         if outcome == "answered":
             wait = a.answered_at - a.offered
-            row[_CF["wait_answered_sum"]] += wait
-            row[_CF["talk_sum"]] += a.ended - a.answered_at
-            row[_CF["wrap_sum"]] += a.wrap
+            row[COUNTER_INDEX["wait_answered_sum"]] += wait
+            row[COUNTER_INDEX["talk_sum"]] += a.ended - a.answered_at
+            row[COUNTER_INDEX["wrap_sum"]] += a.wrap
             if wait <= sl:
-                row[_CF["answered_in_sl"]] += 1
+                row[COUNTER_INDEX["answered_in_sl"]] += 1
             if wait > 0:
-                row[_CF["waited"]] += 1
+                row[COUNTER_INDEX["waited"]] += 1
         elif outcome == "abandoned":
             wait = a.ended - a.offered
-            row[_CF["wait_abandoned_sum"]] += wait
-            row[_CF["waited"]] += 1
+            row[COUNTER_INDEX["wait_abandoned_sum"]] += wait
+            row[COUNTER_INDEX["waited"]] += 1
             if wait <= sl:
-                row[_CF["abandoned_in_sl"]] += 1
+                row[COUNTER_INDEX["abandoned_in_sl"]] += 1
 
     def _close(self) -> None:
         """End of run: calls still in the system are recorded as ``open``."""

@@ -143,7 +143,7 @@ COUNTER_FIELDS = (
     "talk_sum",
     "wrap_sum",
 )
-_CF = {name: i for i, name in enumerate(COUNTER_FIELDS)}
+COUNTER_INDEX = {name: i for i, name in enumerate(COUNTER_FIELDS)}
 
 
 class IntervalCounters:

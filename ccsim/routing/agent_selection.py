@@ -72,14 +72,13 @@ class LeastOccupied(Policy):
         ctx: RoutingContext,
     ) -> AgentView | None:
         now = ctx.now
-        best: AgentView | None = None
-        best_occ = 0.0
-        for agent in candidates:
+
+        def occupancy(agent: AgentView) -> float:
             span = now - agent.logged_on_at
-            occ = agent.busy_time / span if span > 0.0 else 0.0
-            if best is None or occ < best_occ:
-                best, best_occ = agent, occ
-        return best
+            return agent.busy_time / span if span > 0.0 else 0.0
+
+        # min() keeps the first of equal keys: ties go to the longest idle
+        return min(candidates, key=occupancy, default=None)
 
 
 class FewestCalls(Policy):
@@ -96,15 +95,7 @@ class FewestCalls(Policy):
         candidates: Iterable[AgentView],
         ctx: RoutingContext,
     ) -> AgentView | None:
-        best: AgentView | None = None
-        best_calls = 0
-        for agent in candidates:
-            calls = agent.calls_handled
-            if best is None or calls < best_calls:
-                if calls <= 0:
-                    return agent  # nobody can have fewer; earlier zeros were idle longer
-                best, best_calls = agent, calls
-        return best
+        return min(candidates, key=lambda agent: agent.calls_handled, default=None)
 
 
 class LeastTalkTime(Policy):
@@ -122,13 +113,7 @@ class LeastTalkTime(Policy):
         candidates: Iterable[AgentView],
         ctx: RoutingContext,
     ) -> AgentView | None:
-        best: AgentView | None = None
-        best_busy = 0.0
-        for agent in candidates:
-            busy = agent.busy_time
-            if best is None or busy < best_busy:
-                best, best_busy = agent, busy
-        return best
+        return min(candidates, key=lambda agent: agent.busy_time, default=None)
 
 
 class HighestSkill(Policy):
