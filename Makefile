@@ -13,11 +13,11 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,services,live]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,services,live,dist]'
 	@touch $@
 
 $(BSTAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,services,live,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,services,live,dist,bench]'
 	@touch $@
 
 demo: $(STAMP) fonts

@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ccsim.services import policy, search
+from ccsim.services import kb, policy, qc, search
+from ccsim.services.context import ServiceContext
 from ccsim.services.db import make_engine, resolve_db_url, upgrade
 from ccsim.services.errors import ApiError, forbidden, not_found
 from ccsim.services.models import (
@@ -172,6 +173,10 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         return user
 
     Me = Annotated[User, Depends(current_user)]  # noqa: N806 - a type alias
+
+    ctx = ServiceContext(
+        get_db=get_db, current_user=current_user, audit=audit, now=now, settings=cfg
+    )
 
     # ------------------------------------------------------------------ errors
 
@@ -760,6 +765,11 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         if visibility is not None:
             stmt = stmt.where(WorkOrderNote.visibility == visibility)
         return list(db.scalars(stmt.order_by(WorkOrderNote.id)))
+
+    # ------------------------------------------------------------------ QC and KB
+
+    app.include_router(qc.build_router(ctx))
+    app.include_router(kb.build_router(ctx))
 
     return app
 

