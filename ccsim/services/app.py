@@ -7,9 +7,13 @@ comes from :mod:`ccsim.services.workflow`; SLA deadlines from
 :mod:`ccsim.services.sla`.
 """
 
+import asyncio
+import contextlib
+import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -17,13 +21,13 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ccsim.services import kb, policy, qc, search
+from ccsim.services import escalation, files, kb, policy, qc, search
 from ccsim.services.context import ServiceContext
 from ccsim.services.db import make_engine, resolve_db_url, upgrade
 from ccsim.services.errors import ApiError, forbidden, not_found
@@ -34,14 +38,17 @@ from ccsim.services.models import (
     Department,
     DepartmentMember,
     LoginThrottle,
+    Notification,
     User,
     UserRole,
     WorkOrder,
+    WorkOrderAttachment,
     WorkOrderHistory,
     WorkOrderNote,
     WorkOrderPause,
 )
 from ccsim.services.schemas import (
+    AttachmentOut,
     CategoryIn,
     CategoryOut,
     DbId,
@@ -53,6 +60,7 @@ from ccsim.services.schemas import (
     MemberIn,
     NoteIn,
     NoteOut,
+    NotificationOut,
     OrderIn,
     OrderOut,
     OrderPatch,
@@ -60,6 +68,7 @@ from ccsim.services.schemas import (
     OverdueOut,
     Priority,
     State,
+    SweepOut,
     TransitionIn,
     UserIn,
     UserOut,
@@ -89,6 +98,11 @@ class Settings:
     lockout: timedelta = timedelta(minutes=15)
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     clock: Callable[[], datetime] = _utcnow
+    #: Largest accepted attachment.
+    max_attachment_bytes: int = 10 * 2**20
+    #: Seconds between background sweeps (escalations, expired sessions); 0 = none
+    #: (``ccsim serve`` turns it on; tests run sweeps explicitly).
+    maintenance_interval: float = 0.0
 
 
 def _naive(dt: datetime | None) -> datetime | None:
@@ -101,6 +115,17 @@ def _naive(dt: datetime | None) -> datetime | None:
 def _encode(value: Any) -> str:
     """Log-injection-safe text: JSON escapes newlines and control characters."""
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def summary(values: list[float]) -> dict[str, float | None]:
+    """Mean, median and 90th percentile (nearest rank) of a sample; None when empty."""
+    if not values:
+        return {"mean": None, "median": None, "p90": None}
+    xs = sorted(values)
+    n = len(xs)
+    mid = n // 2
+    median = xs[mid] if n % 2 else (xs[mid - 1] + xs[mid]) / 2
+    return {"mean": sum(xs) / n, "median": median, "p90": xs[max(0, math.ceil(0.9 * n) - 1)]}
 
 
 def create_app(db_url: str | None = None, settings: Settings | None = None) -> FastAPI:
@@ -625,6 +650,38 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
             "by_type": counts(WorkOrder.order_type),
             "open": n_open,
             "overdue_rate": (n_late / n_open) if n_open else 0.0,
+            "time_to": durations(db, scope),
+        }
+
+    def durations(db: Session, scope: ColumnElement[bool]) -> dict[str, dict[str, Any]]:
+        """Hours from creation to accept, return and close: wall clock and business hours.
+
+        Business hours use the SLA calendar (the measure the deadlines use);
+        mean, median and 90th percentile over the orders that reached the stage.
+        """
+        cal = cfg.sla.calendar
+        rows = db.execute(
+            select(
+                WorkOrder.created_at,
+                WorkOrder.accepted_at,
+                WorkOrder.returned_at,
+                WorkOrder.closed_at,
+            ).where(scope)
+        )
+        spans: dict[str, tuple[list[float], list[float]]] = {
+            k: ([], []) for k in ("accept", "return", "close")
+        }
+        for created, *stages in rows:
+            for key, done in zip(("accept", "return", "close"), stages, strict=True):
+                if done is not None and done >= created:
+                    wall, business = spans[key]
+                    wall.append((done - created).total_seconds() / 3600.0)
+                    business.append(
+                        cal.between(created.replace(tzinfo=UTC), done.replace(tzinfo=UTC)) / 3600.0
+                    )
+        return {
+            key: {"n": len(wall), "hours": summary(wall), "business_hours": summary(business)}
+            for key, (wall, business) in spans.items()
         }
 
     @app.get("/work-orders/{order_id}", response_model=OrderOut, tags=["work orders"])
@@ -671,7 +728,10 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
                 409, "illegal_transition", f"cannot {body.action} an order that is {order.state}"
             )
         if not policy.can_transition(me, order, tr):
-            raise forbidden(f"your roles may not {body.action} this order")
+            # The lifecycle table says who may take each step: a step by the wrong role
+            # is an illegal transition (409, as the issue's contract asks), not a
+            # missing permission on the order, which the caller can see.
+            raise ApiError(409, "role_not_allowed", f"your roles may not {body.action} this order")
         t = now()
         changes: dict[str, Any] = {"state": tr.target}
         if body.action in NEEDS_DEPARTMENT or body.department_id is not None:
@@ -765,6 +825,185 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         if visibility is not None:
             stmt = stmt.where(WorkOrderNote.visibility == visibility)
         return list(db.scalars(stmt.order_by(WorkOrderNote.id)))
+
+    # ------------------------------------------------------------------ attachments
+
+    def store_attachment(
+        request: Request, me: User, order_id: int, filename: str, declared: str, data: bytes
+    ) -> WorkOrderAttachment:
+        with make_session() as db:
+            order = visible_order(db, me, order_id)
+            if order.state in ("closed", "cancelled"):
+                raise ApiError(409, "order_closed", f"the order is {order.state}")
+            try:
+                name = files.check_filename(filename)
+                ctype = files.check_upload(declared, data, cfg.max_attachment_bytes)
+            except files.UploadRefusedError as exc:
+                raise ApiError(exc.status, exc.reason, exc.detail) from None
+            att = WorkOrderAttachment(
+                order_id=order.id,
+                filename=name,
+                content_type=ctype,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                uploaded_by=me.id,
+                uploaded_at=now(),
+                data=data,
+            )
+            db.add(att)
+            db.flush()
+            db.add(
+                WorkOrderHistory(
+                    order_id=order.id,
+                    at=att.uploaded_at,
+                    user_id=me.id,
+                    action="attach",
+                    field="attachment",
+                    old_value=None,
+                    new_value=name,
+                )
+            )
+            audit(db, request, me.id, "order.attach", str(order.id), "ok", name)
+            db.commit()
+            return att
+
+    @app.post(
+        "/work-orders/{order_id}/attachments",
+        response_model=AttachmentOut,
+        status_code=201,
+        tags=["work orders"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}}
+                    for t in files.ALLOWED_TYPES
+                },
+            }
+        },
+    )
+    async def attach(
+        order_id: DbId,
+        request: Request,
+        me: Me,
+        filename: Annotated[str, Query(min_length=1, max_length=255)],
+    ) -> WorkOrderAttachment:
+        """Upload the request body as a file (raw bytes; ``Content-Type`` declares its type).
+
+        Refused with nothing stored: a path-like name (422), a type off the
+        allow-list or bytes that do not match it (415), too large (413).
+        """
+        declared = request.headers.get("content-type", "")
+        length = request.headers.get("content-length")
+        limit = cfg.max_attachment_bytes
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise ApiError(413, "file_too_large", f"files are limited to {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "file_too_large", f"files are limited to {limit} bytes")
+            chunks.append(chunk)
+        return await run_in_threadpool(
+            store_attachment, request, me, order_id, filename, declared, b"".join(chunks)
+        )
+
+    @app.get(
+        "/work-orders/{order_id}/attachments",
+        response_model=list[AttachmentOut],
+        tags=["work orders"],
+    )
+    def list_attachments(order_id: DbId, me: Me, db: Db) -> list[WorkOrderAttachment]:
+        visible_order(db, me, order_id)
+        return list(
+            db.scalars(
+                select(WorkOrderAttachment)
+                .where(WorkOrderAttachment.order_id == order_id)
+                .order_by(WorkOrderAttachment.id)
+            )
+        )
+
+    @app.get("/work-orders/{order_id}/attachments/{attachment_id}", tags=["work orders"])
+    def download(order_id: DbId, attachment_id: DbId, me: Me, db: Db) -> Response:
+        """The file as a download (never rendered inline)."""
+        visible_order(db, me, order_id)
+        att = db.get(WorkOrderAttachment, attachment_id)
+        if att is None or att.order_id != order_id:
+            raise not_found("attachment")
+        return Response(
+            content=att.data,
+            media_type=att.content_type,
+            headers=files.download_headers(att.filename),
+        )
+
+    # ------------------------------------------------------------------ notifications
+
+    @app.get("/notifications", response_model=list[NotificationOut], tags=["notifications"])
+    def my_notifications(
+        me: Me,
+        db: Db,
+        unread: bool = False,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    ) -> list[Notification]:
+        """The caller's own notifications (SLA escalations), newest first."""
+        stmt = select(Notification).where(Notification.user_id == me.id)
+        if unread:
+            stmt = stmt.where(Notification.read_at.is_(None))
+        stmt = stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)
+        return list(db.scalars(stmt))
+
+    @app.post(
+        "/notifications/{notification_id}/read",
+        response_model=NotificationOut,
+        tags=["notifications"],
+    )
+    def mark_read(notification_id: DbId, me: Me, db: Db) -> Notification:
+        note = db.get(Notification, notification_id)
+        if note is None or note.user_id != me.id:
+            raise not_found("notification")
+        if note.read_at is None:
+            note.read_at = now()
+            db.commit()
+        return note
+
+    def run_sweep() -> escalation.SweepResult:
+        with make_session() as db:
+            result = escalation.sweep(db, now())
+            db.commit()
+            return result
+
+    @app.post("/admin/maintenance", response_model=SweepOut, tags=["admin"])
+    def maintenance(request: Request, me: Me, db: Db) -> SweepOut:
+        """Run the sweep now: SLA escalations, expired sessions, lapsed lock-outs."""
+        if not policy.can_manage_users(me):
+            raise forbidden("only administrators run maintenance")
+        result = run_sweep()
+        audit(db, request, me.id, "admin.maintenance", "", "ok", result.__dict__)
+        db.commit()
+        return SweepOut(**result.__dict__)
+
+    async def sweeper() -> None:
+        while True:
+            await asyncio.sleep(cfg.maintenance_interval)
+            try:
+                await run_in_threadpool(run_sweep)
+            except Exception:  # keep sweeping; one failed sweep must not stop the next
+                log.exception("maintenance sweep failed")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(sweeper()) if cfg.maintenance_interval > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app.router.lifespan_context = lifespan
 
     # ------------------------------------------------------------------ QC and KB
 

@@ -93,8 +93,17 @@ def make_engine(db_url: str) -> Engine:
 
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
-    """Autogenerate filter: the FTS5 index tables are created by hand, not by models."""
-    return not (type_ == "table" and name is not None and name.startswith("work_orders_fts"))
+    """Autogenerate filter: backend-specific search indexes are created by hand, not by models.
+
+    SQLite's FTS5 tables (``*_fts*``) and PostgreSQL's trigram indexes (``*_trgm*``).
+    """
+    if name is None:
+        return True
+    if type_ == "table":
+        return "_fts" not in name
+    if type_ == "index":
+        return "_trgm" not in name
+    return True
 
 
 def alembic_config(db_url: str) -> Config:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -213,3 +214,48 @@ class WorkOrderNote(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     visibility: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
+
+
+class WorkOrderAttachment(Base):
+    """A file attached to an order, stored in the database row.
+
+    In the row rather than on disk: uploads are small (size-limited), and one
+    transaction then covers the file, the history entry and the audit entry on
+    both backends, with nothing to clean up when a transaction rolls back.
+    """
+
+    __tablename__ = "work_order_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Notification(Base):
+    """A message to one user, e.g. an SLA escalation to a department's leader.
+
+    The unique key makes escalation idempotent: a sweep may run any number of
+    times, and each (order, stage) is escalated to each recipient once.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "order_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), nullable=True
+    )
+    stage: Mapped[str] = mapped_column(String(16), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -196,3 +196,32 @@ class NoteOut(BaseModel):
     user_id: int
     visibility: str
     body: str
+
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    order_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: int
+    uploaded_at: Utc
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: Utc
+    kind: str
+    order_id: int | None
+    stage: str
+    body: str
+    read_at: Utc | None
+
+
+class SweepOut(BaseModel):
+    escalations: int
+    sessions_removed: int
+    throttles_removed: int

@@ -84,13 +84,15 @@ def test_illegal_transition_is_409_and_changes_nothing(world: World) -> None:
     assert len(hist) == 1
 
 
-def test_wrong_role_is_refused_and_changes_nothing(world: World) -> None:
+def test_wrong_role_is_409_and_changes_nothing(world: World) -> None:
     o = _dispatched(world)
+    hist = world.as_("agent", "GET", f"/work-orders/{o['id']}/history").json()
     r = world.act("agent", o, "accept")  # accepting is the department's job
-    assert (r.status_code, r.json()["error"]) == (403, "forbidden")
+    assert (r.status_code, r.json()["error"]) == (409, "role_not_allowed")
     r = world.act("leader", o, "accept")
-    assert r.status_code == 403
+    assert (r.status_code, r.json()["error"]) == (409, "role_not_allowed")
     assert world.as_("agent", "GET", f"/work-orders/{o['id']}").json() == o
+    assert world.as_("agent", "GET", f"/work-orders/{o['id']}/history").json() == hist
 
 
 def test_status_not_in_the_table_is_rejected(world: World) -> None:
