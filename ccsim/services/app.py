@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -25,11 +25,13 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ccsim.services import escalation, files, kb, policy, qc, search
 from ccsim.services.context import ServiceContext
-from ccsim.services.db import make_engine, resolve_db_url, upgrade
+from ccsim.services.db import READ_ONLY, make_engine, resolve_db_url, upgrade
 from ccsim.services.errors import ApiError, forbidden, not_found
 from ccsim.services.models import (
     AuditEntry,
@@ -117,6 +119,31 @@ def _encode(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+class _SecurityHeaders:
+    """Pure ASGI middleware adding ``nosniff`` and ``no-store`` to every response.
+
+    Not ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware wraps each
+    request in extra tasks and a body stream, a measurable cost per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def summary(values: list[float]) -> dict[str, float | None]:
     """Mean, median and 90th percentile (nearest rank) of a sample; None when empty."""
     if not values:
@@ -147,9 +174,19 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
 
     # ------------------------------------------------------------------ plumbing
 
-    def get_db() -> Iterator[Session]:
-        with make_session() as db:
+    async def get_db() -> AsyncIterator[Session]:
+        # An async dependency: creating a Session does no I/O, and each thread-pool
+        # hop costs a context switch per request, which under load is most of a
+        # request's latency. Only an open transaction (a refused request that read
+        # but did not commit) needs database work to end, so only then a hop.
+        db = make_session()
+        try:
             yield db
+        finally:
+            if db.in_transaction():
+                await run_in_threadpool(db.close)
+            else:
+                db.close()
 
     Db = Annotated[Session, Depends(get_db)]  # noqa: N806 - a type alias
 
@@ -180,21 +217,24 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token or len(token) > 256:
             raise ApiError(401, "not_authenticated", "a bearer token is required")
+        # A read-only transaction: on SQLite it does not queue for the writer lock
+        # (WAL readers never block), so authenticating never waits behind writes.
+        db.connection(execution_options={READ_ONLY: True})
         sess = db.get(AuthSession, token_digest(token))
+        expired = sess is not None and sess.expires_at <= now()
+        user = db.get(User, sess.user_id) if sess is not None and not expired else None
+        # End the authentication read now: FastAPI runs this dependency and the
+        # endpoint in separate thread-pool hops.
+        db.commit()
         if sess is None:
             raise ApiError(401, "invalid_token", "unknown or revoked session token")
-        if sess.expires_at <= now():
-            db.delete(sess)
+        if expired:
+            db.execute(delete(AuthSession).where(AuthSession.token_hash == sess.token_hash))
             db.commit()
             raise ApiError(401, "token_expired", "session expired; log in again")
-        user = db.get(User, sess.user_id)
         if user is None or not user.active:
             raise ApiError(401, "invalid_token", "unknown or revoked session token")
         request.state.user_id = user.id
-        # End the authentication read now: FastAPI runs this dependency and the
-        # endpoint in separate thread-pool hops, and SQLite's single writer lock
-        # must not be held while a request waits for the event loop between them.
-        db.commit()
         return user
 
     Me = Annotated[User, Depends(current_user)]  # noqa: N806 - a type alias
@@ -265,12 +305,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         log.exception("unhandled error", exc_info=exc)
         return _error(500, "internal_error", "internal error")
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(_SecurityHeaders)
 
     # ------------------------------------------------------------------ auth
 

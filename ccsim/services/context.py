@@ -8,7 +8,7 @@ way to authenticate and one audit trail for every service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +31,7 @@ class ServiceContext:
     transaction; ``now()`` is the application's clock as naive UTC.
     """
 
-    get_db: Callable[[], Iterator[Session]]
+    get_db: Callable[[], AsyncIterator[Session]]
     current_user: Callable[..., User]
     audit: Callable[[Session, Request, int | None, str, str, str, Any], None]
     now: Callable[[], datetime]

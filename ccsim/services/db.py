@@ -2,10 +2,10 @@
 
 SQLite is the embedded default. Each connection turns foreign keys on, uses
 WAL (readers never block the writer) and a busy timeout, and every transaction
-starts with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then
-writes can fail with SQLITE_BUSY_SNAPSHOT under WAL, whereas an immediate one
-just waits its turn, which keeps the optimistic version check the only
-source of conflicts.
+not marked :data:`READ_ONLY` starts with ``BEGIN IMMEDIATE``: a deferred
+transaction that reads and then writes can fail with SQLITE_BUSY_SNAPSHOT
+under WAL, whereas an immediate one just waits its turn, which keeps the
+optimistic version check the only source of conflicts.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+
+#: Execution option marking a transaction that only reads (``Session.connection(
+#: execution_options={READ_ONLY: True})`` before its first statement): on SQLite it
+#: starts a deferred transaction and takes no writer lock.
+READ_ONLY = "ccsim_read_only"
 
 #: Used when neither ``--db`` nor ``CCSIM_DB`` is given.
 DEFAULT_DB_URL = "sqlite:///ccsim-services.db"
@@ -59,6 +64,9 @@ def make_engine(db_url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # deferred: a WAL snapshot, no lock taken
+            return
         if not writer.acquire(timeout=30):
             raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("database is locked"))
         conn.info["ccsim_writer"] = True

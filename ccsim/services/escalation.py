@@ -47,7 +47,9 @@ def escalate(db: Session, now: datetime) -> int:
     whose department has no leader are not escalated (they appear on the
     overdue list for team leaders). Returns the number of new notifications.
     """
-    leaders = {dep: leader for dep, leader in db.execute(select(Department.id, Department.leader_id))}
+    leaders = {
+        dep: leader for dep, leader in db.execute(select(Department.id, Department.leader_id))
+    }
     done = {
         (n.order_id, n.stage, n.user_id)
         for n in db.scalars(select(Notification).where(Notification.kind == "sla_escalation"))
