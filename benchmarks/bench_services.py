@@ -13,14 +13,20 @@ process, so the printed ratio is the cost of HTTP, auth and serialisation on
 top of the query itself.
 
 Targets (issue 10, 2-core machine): >= 300 writes/s with p99 < 100 ms; search
-p99 < 50 ms over 100,000 orders. PostgreSQL is not measured yet.
+p99 < 50 ms over 100,000 orders. Both workloads run on SQLite, and on
+PostgreSQL too when a server URL is given (``--postgres`` or
+``$CCSIM_TEST_POSTGRES``; a fresh database is created and dropped).
 
-Run: ``python benchmarks/bench_services.py [--clients 8] [--requests 1000] [--orders 100000]``.
+Run: ``python benchmarks/bench_services.py [--clients 8] [--requests 1000] [--orders 100000]``
+or, with a throwaway PostgreSQL cluster:
+``pg_virtualenv -- env CCSIM_TEST_POSTGRES=postgresql+psycopg:// python bench_services.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import random
 import socket
 import statistics
@@ -29,11 +35,14 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ccsim.services import search
@@ -152,77 +161,106 @@ def writes(base: str, dep: int, clients: int, per_client: int) -> tuple[float, l
     return len(lat) / (time.perf_counter() - t0), lat
 
 
+def run_backend(label: str, url: str, args: argparse.Namespace, rng: random.Random) -> None:
+    """Writes then searches against one database, through a uvicorn server in a child."""
+    dep = setup(url)
+    port = _port()
+    code = (
+        "import sys, uvicorn; from ccsim.services import create_app; "
+        f"uvicorn.run(create_app({url!r}), host='127.0.0.1', port={port}, "
+        "log_level='warning', access_log=False)"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        rate, lat = writes(base, dep, args.clients, args.requests // args.clients)
+        print(
+            f"{label} writes: {rate:7.0f} req/s  p50 {_pct(lat, 0.5):6.1f} ms  "
+            f"p99 {_pct(lat, 0.99):6.1f} ms  ({args.clients} clients; target >= 300/s, "
+            f"p99 < 100 ms)"
+        )
+        t0 = time.perf_counter()
+        bulk_load(url, args.orders, rng)
+        print(f"{label}: loaded {args.orders} orders in {time.perf_counter() - t0:.1f} s")
+        engine = make_engine(url)
+        with httpx.Client(base_url=base, timeout=30) as c:
+            tok = c.post("/auth/login", json={"username": "agent", "password": PASSWORD})
+            c.headers["Authorization"] = f"Bearer {tok.json()['token']}"
+            for kind, pick in (
+                ("short (LIKE)", lambda: rng.choice(["话费", "退款", "漫游", "停机", "发票"])),
+                ("long (index)", lambda: rng.choice(["宽带故障", "套餐变更", "流量超额"])),
+                ("two terms", lambda: " ".join(rng.sample(WORDS, 2))),
+            ):
+                http, direct = [], []
+                for _ in range(args.searches):
+                    q = pick()
+                    t0 = time.perf_counter()
+                    r = c.get("/work-orders", params={"q": q, "limit": 20})
+                    http.append(time.perf_counter() - t0)
+                    assert r.status_code == 200
+                    with Session(engine) as db:
+                        t0 = time.perf_counter()
+                        cond = search.condition(db, q)
+                        db.scalars(
+                            select(WorkOrder).where(cond).order_by(WorkOrder.id.desc()).limit(20)
+                        ).all()
+                        direct.append(time.perf_counter() - t0)
+                print(
+                    f"{label} search {kind:13s}: HTTP p50 {_pct(http, 0.5):6.1f} ms  "
+                    f"p99 {_pct(http, 0.99):6.1f} ms | direct p50 {_pct(direct, 0.5):6.1f} ms"
+                    f"  ratio {statistics.median(http) / statistics.median(direct):.2f}x "
+                    f"(target p99 < 50 ms)"
+                )
+        engine.dispose()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A fresh database on the server at ``server_url``, dropped afterwards."""
+    name = f"ccsim_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--requests", type=int, default=1000, help="writes in total")
     ap.add_argument("--orders", type=int, default=100_000, help="orders to search over")
     ap.add_argument("--searches", type=int, default=200, help="searches per kind")
+    ap.add_argument(
+        "--postgres",
+        default=os.environ.get("CCSIM_TEST_POSTGRES", ""),
+        metavar="URL",
+        help="also measure PostgreSQL (a server URL; default $CCSIM_TEST_POSTGRES)",
+    )
+    ap.add_argument("--quick", action="store_true", help="small smoke run")
     args = ap.parse_args()
-    rng = random.Random(7)
+    if args.quick:
+        args.requests, args.orders, args.searches = 160, 2000, 10
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        dep = setup(url)
-        port = _port()
-        code = (
-            "import sys, uvicorn; from ccsim.services import create_app; "
-            f"uvicorn.run(create_app({url!r}), host='127.0.0.1', port={port}, "
-            "log_level='warning', access_log=False)"
-        )
-        server = subprocess.Popen([sys.executable, "-c", code])
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(f"{base}/openapi.json", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            rate, lat = writes(base, dep, args.clients, args.requests // args.clients)
-            print(
-                f"SQLite writes: {rate:7.0f} req/s  p50 {_pct(lat, 0.5):6.1f} ms  "
-                f"p99 {_pct(lat, 0.99):6.1f} ms  ({args.clients} clients; target >= 300/s, "
-                f"p99 < 100 ms)"
-            )
-            t0 = time.perf_counter()
-            bulk_load(url, args.orders, rng)
-            print(f"loaded {args.orders} orders in {time.perf_counter() - t0:.1f} s")
-            engine = make_engine(url)
-            with httpx.Client(base_url=base, timeout=30) as c:
-                tok = c.post("/auth/login", json={"username": "agent", "password": PASSWORD})
-                c.headers["Authorization"] = f"Bearer {tok.json()['token']}"
-                for kind, pick in (
-                    ("short (LIKE)", lambda: rng.choice(["话费", "退款", "漫游", "停机", "发票"])),
-                    ("long (FTS5)", lambda: rng.choice(["宽带故障", "套餐变更", "流量超额"])),
-                    ("two terms", lambda: " ".join(rng.sample(WORDS, 2))),
-                ):
-                    http, direct = [], []
-                    for _ in range(args.searches):
-                        q = pick()
-                        t0 = time.perf_counter()
-                        r = c.get("/work-orders", params={"q": q, "limit": 20})
-                        http.append(time.perf_counter() - t0)
-                        assert r.status_code == 200
-                        with Session(engine) as db:
-                            t0 = time.perf_counter()
-                            cond = search.condition(db, q)
-                            db.scalars(
-                                select(WorkOrder)
-                                .where(cond)
-                                .order_by(WorkOrder.id.desc())
-                                .limit(20)
-                            ).all()
-                            direct.append(time.perf_counter() - t0)
-                    print(
-                        f"search {kind:13s}: HTTP p50 {_pct(http, 0.5):6.1f} ms  "
-                        f"p99 {_pct(http, 0.99):6.1f} ms | direct p50 {_pct(direct, 0.5):6.1f} ms"
-                        f"  ratio {statistics.median(http) / statistics.median(direct):.2f}x "
-                        f"(target p99 < 50 ms)"
-                    )
-            engine.dispose()
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        run_backend("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", args, random.Random(7))
+    if args.postgres:
+        with postgres_database(args.postgres) as url:
+            run_backend("PostgreSQL", url, args, random.Random(7))
+    else:
+        print("PostgreSQL: not measured (give --postgres URL, e.g. under pg_virtualenv)")
 
 
 if __name__ == "__main__":
