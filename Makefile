@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
 # The venv is (re)built only when pyproject.toml changes (stamp file).
 PYTHON ?= python3
+# test processes (pytest-xdist); the machine has two cores
+JOBS   ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
@@ -28,9 +30,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint browser fonts postgres
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(JOBS)
 	@echo "== services tests again on a throwaway PostgreSQL cluster (pg_virtualenv)"
-	pg_virtualenv -- env CCSIM_TEST_POSTGRES=postgresql+psycopg:// $(BIN)/python -m pytest -q tests/services
+	pg_virtualenv -- env CCSIM_TEST_POSTGRES=postgresql+psycopg:// $(BIN)/python -m pytest -q -n $(JOBS) tests/services
 
 # The services tests also run on PostgreSQL: Debian's postgresql brings pg_virtualenv,
 # which starts a throwaway cluster for one command and removes it afterwards.
