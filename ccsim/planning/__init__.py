@@ -1,6 +1,8 @@
-"""Planning analytics: Erlang B/C/A and staffing (scheduling and forecasting to come).
+"""Planning analytics: Erlang B/C/A, staffing, shift scheduling, forecasting, sweeps.
 
-Pure numerical code: no simulation, no I/O. Units are explicit everywhere:
+Importing the package needs no simulation engine or event loop: the modules
+that run simulations (simulation-based staffing, schedule checks, Dask sweeps)
+import the simulator or Dask only when called. Units are explicit everywhere:
 rates per second, times in seconds, loads in erlangs.
 """
 
@@ -16,6 +18,29 @@ from ccsim.planning.erlang import (
     rate_per_second,
 )
 from ccsim.planning.examples import example_day
+from ccsim.planning.forecast import (
+    Backtest,
+    Forecast,
+    ForecastModel,
+    HistoryError,
+    SyntheticHistory,
+    backtest,
+    error_metrics,
+    fit_forecast,
+    read_history,
+    synthetic_history,
+)
+from ccsim.planning.scheduling import (
+    BreakRule,
+    Schedule,
+    ScheduleError,
+    ShiftPattern,
+    load_patterns,
+    pattern_grid,
+    schedule_shifts,
+    simulate_schedule,
+    standard_breaks,
+)
 from ccsim.planning.staffing import (
     AbandonmentTarget,
     AsaTarget,
@@ -37,25 +62,44 @@ __all__ = [
     "DEFAULT_SERVICE_LEVEL_DEFINITION",
     "AbandonmentTarget",
     "AsaTarget",
+    "Backtest",
+    "BreakRule",
     "ErlangAResult",
     "ErlangCResult",
+    "Forecast",
     "ForecastError",
+    "ForecastModel",
+    "HistoryError",
     "OccupancyTarget",
     "QueueModel",
+    "Schedule",
+    "ScheduleError",
     "ServiceLevelDefinition",
     "ServiceLevelTarget",
+    "ShiftPattern",
+    "SyntheticHistory",
     "Target",
     "achieved_kpis",
+    "backtest",
     "daily_summary",
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "error_metrics",
     "example_day",
+    "fit_forecast",
+    "load_patterns",
     "offered_load",
+    "pattern_grid",
     "rate_per_second",
+    "read_history",
     "required_agents",
     "required_agents_fractional",
+    "schedule_shifts",
     "scheduled_agents",
+    "simulate_schedule",
     "square_root_staffing",
     "staff_intervals",
+    "standard_breaks",
+    "synthetic_history",
 ]

@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,6 +49,7 @@ from ccsim.services.models import (
     WorkOrderNote,
     WorkOrderPause,
 )
+from ccsim.services.qc import QcSettings
 from ccsim.services.schemas import (
     AttachmentOut,
     CategoryIn,
@@ -102,6 +103,8 @@ class Settings:
     clock: Callable[[], datetime] = _utcnow
     #: Largest accepted attachment.
     max_attachment_bytes: int = 10 * 2**20
+    #: Quality-control review queue: claim limit and claim expiry.
+    qc: QcSettings = field(default_factory=QcSettings)
     #: Seconds between background sweeps (escalations, expired sessions); 0 = none
     #: (``ccsim serve`` turns it on; tests run sweeps explicitly).
     maintenance_interval: float = 0.0
@@ -164,7 +167,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
     make_session = sessionmaker(engine, expire_on_commit=False)
     app = FastAPI(
         title="ccsim back-office services",
-        description="Electronic work orders (and, later, QC and knowledge base).",
+        description="Electronic work orders, quality control and the knowledge base.",
     )
     app.state.engine = engine
     app.state.settings = cfg
@@ -219,17 +222,29 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
             raise ApiError(401, "not_authenticated", "a bearer token is required")
         # A read-only transaction: on SQLite it does not queue for the writer lock
         # (WAL readers never block), so authenticating never waits behind writes.
+        # One query for the session, the user, their roles and departments (this
+        # runs on every request; the relationships' default selectin loading
+        # would cost three more round trips).
         db.connection(execution_options={READ_ONLY: True})
-        sess = db.get(AuthSession, token_digest(token))
-        expired = sess is not None and sess.expires_at <= now()
-        user = db.get(User, sess.user_id) if sess is not None and not expired else None
+        digest = token_digest(token)
+        found = (
+            db.execute(
+                select(User, AuthSession.expires_at)
+                .join(AuthSession, AuthSession.user_id == User.id)
+                .where(AuthSession.token_hash == digest)
+                .options(joinedload(User.roles), joinedload(User.memberships))
+            )
+            .unique()
+            .first()
+        )
         # End the authentication read now: FastAPI runs this dependency and the
         # endpoint in separate thread-pool hops.
         db.commit()
-        if sess is None:
+        if found is None:
             raise ApiError(401, "invalid_token", "unknown or revoked session token")
-        if expired:
-            db.execute(delete(AuthSession).where(AuthSession.token_hash == sess.token_hash))
+        user, expires_at = found
+        if expires_at <= now():
+            db.execute(delete(AuthSession).where(AuthSession.token_hash == digest))
             db.commit()
             raise ApiError(401, "token_expired", "session expired; log in again")
         if user is None or not user.active:

@@ -1,15 +1,9 @@
-"""Quality control: scorecards, evaluations, review queue, calibration, appeals."""
+"""Quality control: scorecards, evaluations, review queue, calibration, appeals,
+typical cases, supervisor interventions, reports and CSV export (see docs/qc.md)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from ccsim.services.qc import models as models  # the tables join Base.metadata on import
+from ccsim.services.qc.api import QcSettings, build_router
 
-from ccsim.services.context import ServiceContext
-
-__all__ = ["build_router"]
-
-
-def build_router(ctx: ServiceContext) -> APIRouter:
-    """The /qc endpoints, wired to the application's sessions, auth and audit."""
-    del ctx
-    return APIRouter(prefix="/qc", tags=["qc"])
+__all__ = ["QcSettings", "build_router"]
