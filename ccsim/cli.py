@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccsim.commands.staff",
     "ccsim.commands.run",
     "ccsim.commands.report",
+    "ccsim.commands.pbx",
     "ccsim.commands.serve",
     "ccsim.commands.db",
     "ccsim.commands.users",
