@@ -698,7 +698,9 @@ class Center:
         a.wrap = wrap
         self._finish(a, "answered")
         self._feed(CallEnded(at=now, call_id=a.call_id))
-        if wrap > 0:
+        # A drawn wrap-up of 0 (an empirical distribution may contain it) still
+        # ends the wrap-up state the ACD entered, or the agent would stay in it.
+        if wrap > 0 or self._agent_state.get(agent) is AgentState.WORKING_AFTER_CALL:
             row = a.row
 
             def wrap_done() -> None:

@@ -251,3 +251,36 @@ def test_handle_time_scales_with_skill_level() -> None:
     # the expert (level 1) talks 0.5 x 100 s, the novice (level 9 >= 8) 2 x 100 s
     assert names(df["agent"]) == ["expert-001", "novice-001"]
     assert list(df["talk"]) == [50.0, 200.0]
+
+
+def test_a_drawn_wrap_up_of_zero_still_frees_the_agent() -> None:
+    """An empirical wrap-up containing 0: the agent leaves wrap-up at once, not never.
+
+    With one agent and no patience every call must be answered; an agent stuck
+    in wrap-up after a zero draw would leave the rest of the day unanswered.
+    """
+    from ccsim.pbx.run import simulate  # noqa: PLC0415
+    from ccsim.scenario import Scenario  # noqa: PLC0415
+
+    scenario = Scenario.from_dict(
+        {
+            "name": "zero_wrap",
+            "skills": ["general"],
+            "services": [
+                {
+                    "name": "general",
+                    "arrivals": {"rate_per_hour": 20},
+                    "aht": {"kind": "exponential", "mean": 60},
+                    "patience": "none",
+                    "wrap_up": {"kind": "empirical", "values": [0, 5]},
+                }
+            ],
+            "agent_groups": [{"name": "agents", "size": 1, "skills": {"general": 1}}],
+            "timing": {"ring_timeout": 1e9},
+        },
+        source="<zero_wrap>",
+    )
+    result = simulate(scenario, seed=3, horizon=4 * 3600.0, record=True)
+    cdr = result.cdr
+    assert (cdr["wrap"] == 0).sum() >= 5  # the zero draw did happen
+    assert (cdr["outcome"] == "answered").sum() == len(cdr)
