@@ -33,7 +33,9 @@ ALLOWED_TYPES: dict[str, str] = {
     "audio/mpeg": "mp3",
     "audio/wav": "wav",
     "audio/x-wav": "wav",
+    "audio/ogg": "ogg",
     "video/mp4": "mp4",
+    "video/webm": "webm",
     "text/plain": "text",
     "text/csv": "text",
     _OOXML + "wordprocessingml.document": "zip",
@@ -91,6 +93,10 @@ def sniff(data: bytes) -> str:
         return "wav"
     if data[4:8] == b"ftyp":
         return "mp4"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
     if head.startswith(b"PK\x03\x04"):
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):

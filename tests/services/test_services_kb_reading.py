@@ -73,6 +73,15 @@ def test_export_only_for_the_right_holder_and_only_what_they_see(kb: World) -> N
         "editor", "POST", "/kb/categories", json={"scheme_id": scheme["id"], "name": "国际漫游"}
     ).json()
     pub = article(kb, subject="日本漫游资费", body="<p>每天二十五元</p>", category_ids=[cat["id"]])
+    pdf = b"%PDF-1.4\n% roaming tariffs\n%%EOF\n"
+    r = kb.client.post(
+        f"/kb/articles/{pub['id']}/attachments",
+        params={"filename": "资费表.pdf"},
+        content=pdf,
+        headers={"content-type": "application/pdf"} | kb.headers["editor"],
+    )
+    assert r.status_code == 201, r.text
+    att_id = r.json()["id"]
     only_b = article(
         kb,
         subject="B部门专属",
@@ -90,6 +99,8 @@ def test_export_only_for_the_right_holder_and_only_what_they_see(kb: World) -> N
     assert [a["id"] for a in doc["articles"]] == [pub["id"]]
     assert doc["articles"][0]["subject"] == "日本漫游资费"
     assert doc["articles"][0]["category_ids"] == [cat["id"]]
+    [att] = doc["articles"][0]["attachments"]
+    assert (att["filename"], att["size"]) == ("资费表.pdf", len(pdf))
     assert {c["name"] for c in doc["categories"]} == {"国际漫游"}
     assert {s["name"] for s in doc["schemes"]} == {"业务线"}
     for word in ("独角兽", "草稿", "机密内容"):
@@ -102,7 +113,9 @@ def test_export_only_for_the_right_holder_and_only_what_they_see(kb: World) -> N
     assert z.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(z.content)) as zf:
         names = set(zf.namelist())
-        assert names == {"index.html", "kb.json", f"articles/{pub['id']}.html"}
+        attached = f"attachments/{att_id}/资费表.pdf"
+        assert names == {"index.html", "kb.json", f"articles/{pub['id']}.html", attached}
+        assert zf.read(attached) == pdf
         page = zf.read(f"articles/{pub['id']}.html").decode("utf-8")
         assert "日本漫游资费" in page and "每天二十五元" in page and "国际漫游" in page
         assert "独角兽" not in zf.read("index.html").decode("utf-8")
@@ -133,7 +146,7 @@ def test_export_only_for_the_right_holder_and_only_what_they_see(kb: World) -> N
 def test_attachments_types_size_and_visibility(kb: World) -> None:
     pub = article(kb, subject="操作手册")
     hidden = article(kb, subject="B 手册", audience_department_ids=[kb.departments["B"]])
-    data = "培训录音".encode() * 100
+    data = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 4  # an MP3 header
     url = f"/kb/articles/{pub['id']}/attachments"
     r = kb.client.post(
         url,
@@ -152,6 +165,24 @@ def test_attachments_types_size_and_visibility(kb: World) -> None:
         headers={"content-type": "application/x-msdownload"} | kb.headers["editor"],
     )
     assert bad_type.status_code == 415
+    for name, ctype, body in (
+        ("x.mp3", "audio/mpeg", b"<html><script>alert(1)</script></html>"),  # HTML as audio
+        ("x.txt", "text/plain", b"<svg onload=alert(1)>"),
+    ):
+        r = kb.client.post(
+            url,
+            params={"filename": name},
+            content=body,
+            headers={"content-type": ctype} | kb.headers["editor"],
+        )
+        assert (r.status_code, r.json()["error"]) == (415, "content_mismatch"), name
+    r = kb.client.post(
+        url,
+        params={"filename": "../../x.pdf"},
+        content=b"%PDF-1.4",
+        headers={"content-type": "application/pdf"} | kb.headers["editor"],
+    )
+    assert (r.status_code, r.json()["error"]) == (422, "bad_filename")
     big = kb.client.post(
         url,
         params={"filename": "big.pdf"},
@@ -162,7 +193,7 @@ def test_attachments_types_size_and_visibility(kb: World) -> None:
     by_agent = kb.client.post(
         url,
         params={"filename": "a.pdf"},
-        content=b"%PDF",
+        content=b"%PDF-1.4",
         headers={"content-type": "application/pdf"} | kb.headers["agent"],
     )
     assert by_agent.status_code == 403

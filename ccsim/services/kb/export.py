@@ -1,5 +1,8 @@
 """Bulk export of the knowledge base as JSON or as a zipped HTML archive.
 
+JSON lists each article's attachments (name, type, size, SHA-256); the archive
+also holds their bytes, under ``attachments/<id>/<name>``.
+
 Only holders of ``kb_exporter`` may export; the export holds exactly the
 articles :func:`ccsim.services.kb.policy.visible_clause` lets the exporter
 see (streamed in id order, batch by batch), and every export, granted or
@@ -26,6 +29,7 @@ from ccsim.services.kb.models import (
     KbArticle,
     KbArticleCategory,
     KbArticleKeyword,
+    KbAttachment,
     KbCategory,
     KbScheme,
 )
@@ -59,8 +63,33 @@ def visible_articles(db: Session, me: User, now: datetime) -> Iterator[dict[str,
             )
         ):
             kws.setdefault(aid, []).append(kw)
+        atts: dict[int, list[dict[str, Any]]] = {}
+        for row in db.execute(
+            select(
+                KbAttachment.article_id,
+                KbAttachment.id,
+                KbAttachment.filename,
+                KbAttachment.content_type,
+                KbAttachment.size,
+                KbAttachment.sha256,
+            )
+            .where(KbAttachment.article_id.in_(ids))
+            .order_by(KbAttachment.id)
+        ):
+            atts.setdefault(row.article_id, []).append(
+                {
+                    "id": row.id,
+                    "filename": row.filename,
+                    "content_type": row.content_type,
+                    "size": row.size,
+                    "sha256": row.sha256,
+                    # where the HTML archive holds the file
+                    "path": f"attachments/{row.id}/{row.filename}",
+                }
+            )
         for a in batch:
             yield {
+                "attachments": atts.get(a.id, []),
                 "id": a.id,
                 "status": a.status,
                 "subject": a.subject,
@@ -119,6 +148,10 @@ def to_html_zip(db: Session, me: User, now: datetime) -> tuple[bytes, int]:
                 ("密级 Confidentiality", a["confidentiality"]),
                 ("状态 Status", a["status"]),
             ]
+            for att in a["attachments"]:
+                meta.append(("附件 Attachment", att["filename"]))
+                blob = db.scalar(select(KbAttachment.data).where(KbAttachment.id == att["id"]))
+                z.writestr(att["path"], blob or b"")
             page = content.print_page(a["subject"], meta, a["body"], "portrait")
             z.writestr(f"articles/{a['id']}.html", page)
             links.append(
