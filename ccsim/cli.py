@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccsim.commands.demo",
     "ccsim.commands.erlang",
     "ccsim.commands.staff",
+    "ccsim.commands.schedule",
+    "ccsim.commands.forecast",
     "ccsim.commands.run",
     "ccsim.commands.report",
     "ccsim.commands.pbx",

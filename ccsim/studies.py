@@ -9,18 +9,21 @@
   common random numbers, reported as paired differences with confidence
   intervals against a baseline.
 
-All replications of a study go through one process pool (2 workers by
-default), so an 8-level x 10-replication study keeps both cores busy.
+All replications of a study go through one executor
+(``ccsim.planning.sweep``): a local process pool of 2 workers by default,
+reused for the whole study, or Dask distributed with ``executor=`` (a
+``Client`` or ``"tcp://host:8786"``). An 8-level x 10-replication study keeps
+both cores busy, and the results are the same whatever the executor.
 Results are DataFrames; ``save``/``load`` keep a study as a folder of CSV and
 JSON, readable without ccsim.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ import pandas as pd
 
 from ccsim.pbx.records import t_interval
 from ccsim.pbx.run import ReplicationResult, _run_one
+from ccsim.planning.sweep import Executor, Progress, executor_scope
 from ccsim.scenario import AgentGroup, Scenario
 
 __all__ = [
@@ -116,20 +120,11 @@ def with_capacity(
 
 def _run_jobs(
     jobs: list[tuple[Scenario, int, int, dict[str, Any]]],
-    processes: int,
-    progress: Callable[[Iterable[Any]], Iterable[Any]] | None,
-    pool: ProcessPoolExecutor | None = None,
+    executor: Executor,
+    progress: Progress | None = None,
 ) -> list[ReplicationResult]:
-    if pool is not None and len(jobs) > 1:
-        return list(pool.map(_run_one, jobs, chunksize=1))
-    if processes > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=processes) as own:
-            it: Iterable[ReplicationResult] = own.map(_run_one, jobs, chunksize=1)
-            if progress is not None:
-                it = progress(it)
-            return list(it)
-    it2: Iterable[Any] = jobs if progress is None else progress(jobs)
-    return [_run_one(j) for j in it2]
+    """Every replication job through the study's one executor, results in job order."""
+    return executor.map(_run_one, jobs, progress=progress)
 
 
 def _sim_kwargs(horizon: float | None, warmup: float, interval: float) -> dict[str, Any]:
@@ -209,8 +204,13 @@ def overflow_study(
     interval: float = 1800.0,
     processes: int = 2,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    executor: Any = None,
 ) -> OverflowStudy:
-    """Simulate ``scenario`` at each traffic multiplier (same seed: common random numbers)."""
+    """Simulate ``scenario`` at each traffic multiplier (same seed: common random numbers).
+
+    ``processes`` is a shortcut for a local pool; ``executor`` (see
+    ``ccsim.planning.sweep.make_executor``) overrides it.
+    """
     if not multipliers:
         raise ValueError("multipliers must not be empty")
     if replications < 1:
@@ -219,7 +219,8 @@ def overflow_study(
     mults = [float(m) for m in multipliers]
     scaled = [scale_traffic(scenario, m) for m in mults]
     jobs = [(sc, seed, rep, kw) for sc in scaled for rep in range(replications)]
-    results = _run_jobs(jobs, processes, progress)
+    with executor_scope(executor, processes=processes) as ex:
+        results = _run_jobs(jobs, ex, progress)
     names = [s.name for s in scenario.services] + ["all"]
     rows = []
     frames = []
@@ -317,6 +318,7 @@ def expansion_study(
     warmup: float = 0.0,
     max_steps: int = 60,
     processes: int = 2,
+    executor: Any = None,
 ) -> ExpansionStudy:
     """Greedy marginal analysis: add the capacity unit that closes most shortfall per cost.
 
@@ -326,7 +328,8 @@ def expansion_study(
     ports; ``costs`` gives the price of one ``agent``, ``trunk`` and ``ivr_port``
     (defaults 1.0, 0.1, 0.05). A service's target counts as met when its mean
     service level over the replications reaches the goal (and blocking stays
-    under 1%).
+    under 1%). All evaluations share one executor (``processes`` workers, or
+    ``executor``), started once for the whole study.
     """
     price = {"agent": 1.0, "trunk": 0.1, "ivr_port": 0.05, **(costs or {})}
     kw = _sim_kwargs(horizon, warmup, 1800.0)
@@ -335,12 +338,14 @@ def expansion_study(
     ports = scenario.ivr.ports if scenario.ivr is not None else None
     base_trunks, base_ports = trunks, ports
 
-    pool = ProcessPoolExecutor(max_workers=processes) if processes > 1 else None
+    # one executor for the whole study: a pool starts once, not once per step
+    stack = contextlib.ExitStack()
+    ex = stack.enter_context(executor_scope(executor, processes=processes))
 
     def evaluate_all(scenarios: list[Scenario]) -> list[dict[str, float]]:
         """Mean KPIs of each scenario; all replications of all of them in one batch."""
         jobs = [(sc, seed, r, kw) for sc in scenarios for r in range(replications)]
-        reps = _run_jobs(jobs, processes, None, pool)
+        reps = _run_jobs(jobs, ex)
         out = []
         for i in range(len(scenarios)):
             mine = reps[i * replications : (i + 1) * replications]
@@ -406,8 +411,7 @@ def expansion_study(
                 ExpansionStep(year, mult, dict(added), trunks, ports, cost, gap <= 0, dict(kpis))
             )
     finally:
-        if pool is not None:
-            pool.shutdown()
+        stack.close()
     return ExpansionStudy(scenario.name, steps)
 
 
@@ -426,6 +430,7 @@ def compare_policies(
     warmup: float = 0.0,
     processes: int = 2,
     confidence: float = 0.95,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Paired differences ``variant − baseline`` per KPI, with common random numbers.
 
@@ -445,7 +450,8 @@ def compare_policies(
         kw = _sim_kwargs(horizon, warmup, 1800.0)
         kw["policies"] = dict(variants[name]) or None
         jobs += [(scenario, seed, rep, kw) for rep in range(replications)]
-    results = _run_jobs(jobs, processes, None)
+    with executor_scope(executor, processes=processes) as ex:
+        results = _run_jobs(jobs, ex)
     by_name = {n: results[i * replications : (i + 1) * replications] for i, n in enumerate(names)}
     keys = list(kpis) if kpis is not None else sorted(by_name[base][0].kpis)
     rows = []

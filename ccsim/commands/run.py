@@ -43,6 +43,16 @@ def _load(spec: str) -> Scenario:
     )
 
 
+def load_scenario_arg(spec: str) -> Scenario:
+    """A scenario from a TOML path or an example name; every problem is a ``CliError``."""
+    try:
+        return _load(spec)
+    except ScenarioError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{spec}: cannot read: {exc.strerror}") from None
+
+
 def _cell(fmt: str, mean: float, lo: float, hi: float) -> str:
     if math.isnan(mean):
         return "-"
@@ -90,10 +100,9 @@ def kpi_table(result: SimulationResult) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        scenario = _load(args.scenario)
-    except ScenarioError as exc:
-        raise CliError(str(exc)) from None
+    scenario = load_scenario_arg(args.scenario)
+    if args.scheduler is not None and args.processes != 1:
+        raise CliError("give --scheduler or --processes, not both")
     progress: Any = None
     if args.replications > 1:
 
@@ -111,6 +120,7 @@ def _run(args: argparse.Namespace) -> int:
             record=not args.no_records,
             processes=args.processes,
             progress=progress,
+            executor=args.scheduler,
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -146,6 +156,11 @@ def register(sub: Any) -> None:
     p.add_argument("--warmup", type=float, default=0.0, help="seconds excluded from KPIs (0)")
     p.add_argument("--interval", type=float, default=1800.0, help="KPI interval seconds (1800)")
     p.add_argument("--processes", "-p", type=int, default=1, help="parallel processes (1)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the replications on a Dask cluster, e.g. tcp://host:8786",
+    )
     p.add_argument("--no-records", action="store_true", help="stream KPIs only, keep no CDRs")
     p.add_argument("--out", metavar="DIR", help="write CSV outputs to DIR")
     p.set_defaults(func=_run)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,6 +266,8 @@ def simulate(
     processes: int = 1,
     policies: dict[str, Any] | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    executor: Any = None,
+    engine: str = "full",
 ) -> SimulationResult:
     """Simulate ``replications`` independent runs of ``scenario``.
 
@@ -274,8 +275,33 @@ def simulate(
     early arrivals from KPIs; ``processes`` > 1 runs replications in a process
     pool; ``policies`` overrides the scenario's policy objects (keys
     ``agent_selector``, ``call_selector``, ``discipline``, ``ewt``);
-    ``progress`` wraps the replication iterator (e.g. ``tqdm.tqdm``).
+    ``progress`` wraps the replication iterator (e.g. ``tqdm.tqdm``);
+    ``executor`` runs the replications instead (anything
+    ``ccsim.planning.sweep.make_executor`` accepts: ``"processes:2"``, a Dask
+    ``Client`` or ``"tcp://host:8786"``, an executor reused across calls) —
+    the results are the same whichever executor runs them. ``engine="fast"``
+    runs the compiled fast path (``ccsim.pbx.fast``: exact for one FCFS agent
+    pool; other scenarios are refused with the feature named).
     """
+    if engine == "fast":
+        from ccsim.pbx.fast import simulate_fast  # noqa: PLC0415 - numba loads on demand
+
+        return simulate_fast(
+            scenario,
+            seed=seed,
+            replications=replications,
+            horizon=horizon,
+            warmup=warmup,
+            interval=interval,
+            record=record,
+            ring_time=ring_time,
+            processes=processes,
+            policies=policies,
+            progress=progress,
+            executor=executor,
+        )
+    if engine != "full":
+        raise ValueError(f"engine must be 'full' or 'fast', got {engine!r}")
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(f"replications must be an int >= 1, got {replications!r}")
     if processes < 1:
@@ -293,15 +319,11 @@ def simulate(
     Center(scenario, streams=Streams(seed, 0), **kw)
     jobs = [(scenario, seed, rep, kw) for rep in range(replications)]
     result = SimulationResult(scenario, seed, horizon, warmup, interval)
-    if processes > 1 and replications > 1:
-        with ProcessPoolExecutor(max_workers=processes) as pool:
-            it: Iterable[ReplicationResult] = pool.map(_run_one, jobs)
-            if progress is not None:
-                it = progress(it)
-            result.replications = list(it)
-    else:
-        it2: Iterable[Any] = jobs if progress is None else progress(jobs)
-        result.replications = [_run_one(j) for j in it2]
+    from ccsim.planning.sweep import executor_scope  # noqa: PLC0415 - keeps pbx imports light
+
+    spec = executor if executor is not None else (processes if replications > 1 else 1)
+    with executor_scope(spec) as ex:
+        result.replications = ex.map(_run_one, jobs, progress=progress)
     return result
 
 

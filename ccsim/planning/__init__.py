@@ -4,6 +4,9 @@ Importing the package needs no simulation engine or event loop: the modules
 that run simulations (simulation-based staffing, schedule checks, Dask sweeps)
 import the simulator or Dask only when called. Units are explicit everywhere:
 rates per second, times in seconds, loads in erlangs.
+
+``sim_staffing`` is not re-exported here: it shares its name with its module
+(``from ccsim.planning.sim_staffing import sim_staffing``).
 """
 
 from ccsim.planning.erlang import (
@@ -41,6 +44,7 @@ from ccsim.planning.scheduling import (
     simulate_schedule,
     standard_breaks,
 )
+from ccsim.planning.sim_staffing import SimStaffing, erlang_staffing
 from ccsim.planning.staffing import (
     AbandonmentTarget,
     AsaTarget,
@@ -57,6 +61,14 @@ from ccsim.planning.staffing import (
     square_root_staffing,
     staff_intervals,
 )
+from ccsim.planning.sweep import (
+    DaskExecutor,
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    executor_scope,
+    make_executor,
+)
 
 __all__ = [
     "DEFAULT_SERVICE_LEVEL_DEFINITION",
@@ -64,19 +76,24 @@ __all__ = [
     "AsaTarget",
     "Backtest",
     "BreakRule",
+    "DaskExecutor",
     "ErlangAResult",
     "ErlangCResult",
+    "Executor",
     "Forecast",
     "ForecastError",
     "ForecastModel",
     "HistoryError",
     "OccupancyTarget",
+    "ProcessExecutor",
     "QueueModel",
     "Schedule",
     "ScheduleError",
+    "SerialExecutor",
     "ServiceLevelDefinition",
     "ServiceLevelTarget",
     "ShiftPattern",
+    "SimStaffing",
     "SyntheticHistory",
     "Target",
     "achieved_kpis",
@@ -85,10 +102,13 @@ __all__ = [
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "erlang_staffing",
     "error_metrics",
     "example_day",
+    "executor_scope",
     "fit_forecast",
     "load_patterns",
+    "make_executor",
     "offered_load",
     "pattern_grid",
     "rate_per_second",
