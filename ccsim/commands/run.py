@@ -121,6 +121,7 @@ def _run(args: argparse.Namespace) -> int:
             processes=args.processes,
             progress=progress,
             executor=args.scheduler,
+            engine=args.engine,
         )
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -137,7 +138,8 @@ def _run(args: argparse.Namespace) -> int:
         result.interval_kpis().to_csv(out / "intervals.csv", index=False)
         if not args.no_records:
             result.cdr.to_csv(out / "cdr.csv", index=False)
-            result.agent_states.to_csv(out / "agent_states.csv", index=False)
+            if args.engine == "full":  # the fast engine keeps no agent-state timeline
+                result.agent_states.to_csv(out / "agent_states.csv", index=False)
         print(f"wrote {out}/")
     return 0
 
@@ -160,6 +162,12 @@ def register(sub: Any) -> None:
         "--scheduler",
         metavar="ADDRESS",
         help="run the replications on a Dask cluster, e.g. tcp://host:8786",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("full", "fast"),
+        default="full",
+        help="full: the SimPy model with the ACD; fast: the compiled single-queue kernel",
     )
     p.add_argument("--no-records", action="store_true", help="stream KPIs only, keep no CDRs")
     p.add_argument("--out", metavar="DIR", help="write CSV outputs to DIR")
