@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccsim.commands.run",
     "ccsim.commands.report",
     "ccsim.commands.pbx",
+    "ccsim.commands.acd",
     "ccsim.commands.serve",
     "ccsim.commands.db",
     "ccsim.commands.users",

@@ -1,0 +1,107 @@
+"""``ccsim acd``: the live ACD routing a switch's calls over CSTA (see docs/live-acd.md).
+
+The scenario's ACD (the very ``ccsim.acd.ACD`` the simulation uses) registers as
+router of the scenario's routing points, monitors every agent station and
+answers each ``RouteRequest`` with the agent its policies choose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any
+
+from ccsim.cli import CliError
+from ccsim.commands.pbx import _scenario
+
+DESCRIPTION = """\
+Route a switch's calls with the scenario's ACD over CSTA (ECMA-323 XML over TCP):
+RouteRegister for every routing point, MonitorStart on every agent station, then
+RouteRequest -> RouteSelect to the agent the ACD chooses. --speed and --start
+must match a scaled-time emulator's (ACD time = start + wall seconds x speed).
+Runs until SIGINT or SIGTERM; --record keeps the ACD's input for offline replay.
+
+examples:
+  ccsim pbx --scenario hotline --port 4000 --route-timeout 0 --routed-ring-timeout 0
+  ccsim acd --pbx 127.0.0.1:4000 --scenario hotline --record acd-events.jsonl
+"""
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "acd",
+        help="route a CSTA switch's calls with the scenario's ACD",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--pbx", required=True, metavar="HOST:PORT", help="the switch's CSTA address")
+    p.add_argument(
+        "--scenario", required=True, metavar="PATH", help="scenario TOML file or example name"
+    )
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="the switch's simulated seconds per second (1)"
+    )
+    p.add_argument(
+        "--start", default="00:00", metavar="HH:MM", help="time of day at start-up (00:00)"
+    )
+    p.add_argument("--record", metavar="FILE", help="write the ACD's input events (JSON lines)")
+    p.add_argument("--api", metavar="HOST:PORT", help="supervisor HTTP API (not yet available)")
+    p.add_argument("--db", metavar="URL", help="call log database (not yet available)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every warning")
+    p.set_defaults(func=run)
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CliError(f"--pbx must be HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ccsim.live.acd import LiveACD  # noqa: PLC0415
+    from ccsim.scenario import parse_clock  # noqa: PLC0415
+
+    if args.api is not None or args.db is not None:
+        raise CliError("--api and --db are not yet available in ccsim acd")
+    host, port = _address(args.pbx)
+    if not 0 < args.speed < float("inf"):
+        raise CliError(f"--speed must be a finite number > 0, got {args.speed}")
+    try:
+        text = args.start.strip()
+        start = float(parse_clock(float(text) if text.replace(".", "", 1).isdigit() else text))
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"--start: {exc}") from None
+    scenario = _scenario(args.scenario)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR, format="%(name)s: %(message)s"
+    )
+    try:
+        live = LiveACD(scenario, host, port, speed=args.speed, start=start, record=args.record)
+    except (ValueError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    return asyncio.run(_serve(live, args.pbx))
+
+
+async def _serve(live: Any, where: str) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    print(f"connecting to {where} (retrying with backoff until it answers)", file=sys.stderr)
+    try:
+        await live.start()
+    except OSError as exc:
+        print(f"ccsim: error: cannot connect to {where}: {exc}", file=sys.stderr)
+        return 2
+    await live.ready.wait()
+    print(f"routing for {where}", flush=True)
+    await stop.wait()
+    await live.close()
+    print(f"stopped: {live.status()}", flush=True)
+    return 0

@@ -1,0 +1,353 @@
+"""The live ACD: ``ccsim.acd.ACD`` routing a real switch's calls over CSTA (``ccsim acd``).
+
+``LiveACD`` is the asyncio world around the sans-I/O ``Binding``: it keeps a
+CSTA link to the switch (``ccsim.live.link.open_client``, reconnecting with
+backoff), and on every (re)connection registers as router of the scenario's
+routing points (``RouteRegister``), monitors every agent station
+(``MonitorStart``) and asks each agent's state (``GetAgentState``). Then it
+feeds every message to the binding with the time of a ``clock`` and carries out
+the actions: requests to the switch (in order, without waiting for one answer
+before sending the next) and ACD timers as ``loop.call_later`` handles that
+feed ``TimerFired`` back.
+
+Time: the ACD counts scenario seconds (since midnight of day 0). The clock is
+``start + (monotonic wall seconds since start-up) × speed``; against a switch
+running in real time speed is 1 and ``start`` the time of day at start-up, and
+against a scaled-time emulator they must match its ``--speed`` and ``--start``.
+A timer due at ACD time ``at`` sleeps ``(at − now) / speed`` wall seconds. A
+``clock`` callable can be injected instead (tests read the emulator's).
+
+Wrap-up: the switch (the agent's phone) ends after-call work, as it does in the
+emulator, so the ACD's timed wrap-up is switched off as in the simulation
+(``live_config``); an agent's ``AgentReady`` after wrap-up is ``WrapUpEnded``.
+
+Recording: with ``record`` (a path), every event the ACD accepted is written as
+a JSON line (``ccsim.live.binding.event_to_json``); ``read_recording`` and
+``ccsim.live.binding.replay`` feed it to a fresh ACD offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ccsim.acd import ACD
+from ccsim.acd_config import ACDConfig
+from ccsim.csta import DeviceID, EventReceived, RequestReceived
+from ccsim.csta import messages as m
+from ccsim.csta.connection import LocalProtocolError
+from ccsim.events import Command, Event, TimerKey
+from ccsim.live.binding import (
+    Action,
+    AgentInfo,
+    ArmTimer,
+    Binding,
+    DisarmTimer,
+    Send,
+    event_from_json,
+    event_to_json,
+)
+from ccsim.live.link import CstaClient, CstaError, CstaLink, LinkClosedError
+from ccsim.routing.registry import BUILTIN_POLICIES
+from ccsim.scenario import Scenario, resolve_policy
+
+__all__ = ["LiveACD", "live_acd", "live_config", "read_recording", "roster", "routing_devices"]
+
+log = logging.getLogger("ccsim.live.acd")
+
+
+def live_config(scenario: Scenario) -> ACDConfig:
+    """The scenario's ACD configuration with wrap-up ended by the switch, not a timer."""
+    cfg = scenario.acd_config()
+    return dataclasses.replace(
+        cfg,
+        wrap_up={s: (math.inf if v > 0 else 0.0) for s, v in cfg.wrap_up.items()},
+        default_wrap_up=math.inf if cfg.default_wrap_up > 0 else 0.0,
+    )
+
+
+def live_acd(scenario: Scenario, *, seed: int = 0) -> ACD:
+    """The scenario's ACD for live use: ``live_config`` and the scenario's policies.
+
+    Policies are resolved as the simulation resolves them; a random policy
+    without a ``random_state`` gets a generator seeded with ``seed``.
+    """
+    specs = scenario.policies
+    slots = {
+        "agent_selector": specs.agent_selector,
+        "call_selector": specs.call_selector,
+        "discipline": specs.queue_discipline,
+        "ewt": specs.ewt,
+    }
+    policies: dict[str, Any] = {}
+    for slot, spec in slots.items():
+        if spec is not None:
+            policy = resolve_policy(spec, BUILTIN_POLICIES, where=f"policies.{slot}")
+            params: dict[str, Any] = getattr(policy, "get_params", dict)()
+            if "random_state" in params and params["random_state"] is None:
+                policy.set_params(random_state=np.random.default_rng(seed))
+            policies[slot] = policy
+    return ACD(live_config(scenario), **policies)
+
+
+def roster(scenario: Scenario) -> list[AgentInfo]:
+    """Every agent of the scenario with its station (the agent id) and skills."""
+    return [
+        AgentInfo(agent_id=a, station=a, skills=dict(g.skills))
+        for g in scenario.agent_groups
+        for a in g.agent_ids()
+    ]
+
+
+def routing_devices(scenario: Scenario) -> dict[str, str]:
+    """Routing point devices -> the service of their calls (the emulator's numbering)."""
+    out: dict[str, str] = {rp.name: "" for rp in scenario.routing_points}
+    for s in scenario.services:
+        if s.routing_point is not None and not out.get(s.routing_point):
+            out[s.routing_point] = s.name
+        elif s.routing_point is None and s.reaches_agents and s.name not in out:
+            out[s.name] = s.name
+    return {rp: svc or rp for rp, svc in out.items()}
+
+
+def read_recording(path: str | Path) -> Iterator[Event]:
+    """The events of a recording written by ``LiveACD(record=...)``."""
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    yield event_from_json(json.loads(line))
+                except (ValueError, TypeError) as exc:
+                    raise ValueError(f"{path}:{n}: {exc}") from None
+
+
+class LiveACD:
+    """The scenario's ACD attached to the switch at ``host:port``.
+
+    ``speed``/``start`` define the clock (see the module docstring) unless
+    ``clock`` is given. ``record``: a JSON-lines file of the accepted events;
+    ``on_record``: a callback with each accepted event and its commands.
+    ``acd``: an ACD to use (default: a new one from ``live_config``).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        host: str,
+        port: int,
+        *,
+        speed: float = 1.0,
+        start: float = 0.0,
+        clock: Callable[[], float] | None = None,
+        record: str | Path | None = None,
+        on_record: Callable[[Event, list[Command]], None] | None = None,
+        acd: ACD | None = None,
+        reconnect: bool = True,
+    ) -> None:
+        if not speed > 0 or not math.isfinite(speed):
+            raise ValueError(f"speed must be a finite number > 0, got {speed!r}")
+        self.scenario = scenario
+        self.host, self.port = host, port
+        self.speed = float(speed)
+        self.start_time = float(start)
+        self._wall0 = time.monotonic()
+        self.clock: Callable[[], float] = clock or self._wall_clock
+        self.acd = acd or live_acd(scenario)
+        self.devices = routing_devices(scenario)
+        priorities = {s.name: s.priority for s in scenario.services}
+        self._record_file: IO[str] | None = (
+            # line-buffered: a crash loses at most the event being written
+            open(record, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+            if record is not None
+            else None
+        )
+        self._on_record = on_record
+        self.binding = Binding(
+            self.acd,
+            roster(scenario),
+            route_services=self.devices,
+            priorities=priorities,
+            record=self._record,
+        )
+        self.reconnect = reconnect
+        self.client: CstaClient | None = None
+        self._timers: dict[TimerKey, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reader: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+        self.connections = 0
+
+    # ------------------------------------------------------------------ life cycle
+
+    def _wall_clock(self) -> float:
+        return self.start_time + (time.monotonic() - self._wall0) * self.speed
+
+    async def start(self) -> None:
+        """Connect, register, monitor, learn the agents; then process messages."""
+        self._wall0 = time.monotonic()
+        self.client = CstaClient(
+            self.host, self.port, on_connect=self._on_connect, reconnect=self.reconnect
+        )
+        await self.client.start()
+        self._reader = asyncio.create_task(self._read(), name="live-acd")
+
+    async def close(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        if self.client is not None:
+            await self.client.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        for task in list(self._tasks):
+            task.cancel()
+        if self._record_file is not None:
+            self._record_file.close()
+            self._record_file = None
+
+    async def __aenter__(self) -> LiveACD:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _on_connect(self, link: CstaLink) -> None:
+        self.ready.clear()
+        binding = self.binding
+        if self.connections:  # a reconnection: the old dialogues are gone
+            self._run(binding.link_lost(self.now()))
+        self.connections += 1
+        binding.route_register_req_ids.clear()
+        for rp in self.devices:
+            try:
+                reg = await link.request(m.RouteRegister(routeing_device=DeviceID(rp)))
+            except CstaError as exc:
+                log.warning("RouteRegister %s refused: %s", rp, exc)
+                continue
+            assert isinstance(reg, m.RouteRegisterResponse)
+            binding.route_register_req_ids[rp] = reg.route_register_req_id
+        stations = [a.station for a in binding.agents.values()]
+
+        async def monitor(station: str) -> None:
+            try:
+                await link.request(m.MonitorStart(device=DeviceID(station)))
+                state = await link.request(m.GetAgentState(device=DeviceID(station)))
+            except CstaError as exc:
+                log.warning("station %s: %s", station, exc)
+                return
+            if isinstance(state, m.GetAgentStateResponse) and state.agent_state_list:
+                self._run(binding.on_agent_state(station, state.agent_state_list[0], self.now()))
+
+        await asyncio.gather(*(monitor(s) for s in stations))
+        self.ready.set()
+        log.info(
+            "live ACD on %s: %d routing points, %d stations",
+            link.peer,
+            len(binding.route_register_req_ids),
+            len(stations),
+        )
+
+    # ------------------------------------------------------------------ the loop
+
+    def now(self) -> float:
+        """ACD time now (never before the ACD's own clock)."""
+        return max(self.clock(), self.acd.now)
+
+    async def _read(self) -> None:
+        assert self.client is not None
+        binding = self.binding
+        async for item in self.client.events():
+            if isinstance(item, EventReceived | RequestReceived):
+                msg = item.message
+                try:
+                    actions = binding.on_message(msg, self.now())
+                except Exception:  # bad input must never stop the router
+                    log.exception("binding failed on %s", type(msg).__name__)
+                    continue
+                if not actions:
+                    continue
+                if all(not isinstance(a, Send) or not type(a.message).RESPONSES for a in actions):
+                    # the common case (RouteSelect, timers): written here, in order, no task
+                    for action in actions:
+                        if isinstance(action, Send):
+                            await self._send(action)
+                        else:
+                            self._run((action,))
+                else:
+                    self._run(actions)
+
+    def _run(self, actions: Sequence[Action]) -> None:
+        """Carry out the binding's actions, in order."""
+        loop = asyncio.get_running_loop()
+        for action in actions:
+            if isinstance(action, Send):
+                task = loop.create_task(self._send(action))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            elif isinstance(action, ArmTimer):
+                old = self._timers.pop(action.key, None)
+                if old is not None:
+                    old.cancel()
+                delay = max(0.0, (action.at - self.clock()) / self.speed)
+                self._timers[action.key] = loop.call_later(delay, self._fire, action.key, action.at)
+            elif isinstance(action, DisarmTimer):
+                handle = self._timers.pop(action.key, None)
+                if handle is not None:
+                    handle.cancel()
+
+    def _fire(self, key: TimerKey, at: float) -> None:
+        self._timers.pop(key, None)
+        try:
+            actions = self.binding.on_timer(key, max(at, self.now()))
+        except Exception:
+            log.exception("timer %s failed", key)
+            return
+        self._run(actions)
+
+    async def _send(self, action: Send) -> None:
+        assert self.client is not None
+        msg = action.message
+        try:
+            if type(msg).RESPONSES:
+                await self.client.request(msg)
+            else:
+                await self.client.send(msg)
+        except (CstaError, LinkClosedError, LocalProtocolError, TimeoutError, OSError) as exc:
+            self._run(self.binding.on_failure(action, str(exc), self.now()))
+
+    def _record(self, event: Event, commands: list[Command]) -> None:
+        if self._record_file is not None:
+            self._record_file.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
+        if self._on_record is not None:
+            self._on_record(event, commands)
+
+    def flush(self) -> None:
+        if self._record_file is not None:
+            self._record_file.flush()
+
+    def status(self) -> dict[str, Any]:
+        """Counters and the ACD's snapshot summary (for logs and the command line)."""
+        s = self.binding.stats
+        return {
+            "route_requests": s.route_requests,
+            "events_fed": s.fed,
+            "rejected": s.rejected,
+            "ignored": s.ignored,
+            "requests_sent": s.sent,
+            "failures": s.failures,
+            "default_routed": s.default_routed,
+            "services": {k: dict(v) for k, v in self.acd.snapshot()["services"].items()},
+        }

@@ -1,0 +1,669 @@
+"""The live ACD binding: CSTA messages in, ``ccsim.acd.ACD`` events; ACD commands out, CSTA.
+
+``Binding`` is sans-I/O, like the ACD it wraps: ``on_message(msg, at)``,
+``on_timer(key, at)``, ``on_failure(...)`` and ``on_agent_state(...)`` return
+*actions* (``Send`` a CSTA request, ``ArmTimer``, ``DisarmTimer``) for the
+asyncio runner (``ccsim.live.acd``) to carry out. It takes no routing decision:
+every route, queue, ring-no-answer and agent-state change comes from the ACD.
+What it does decide is *translation*:
+
+* ``RouteRequest`` -> ``CallOffered``; ``Deliver`` -> ``RouteSelect`` (or
+  ``DeflectCall`` station -> station when the ACD retracts and redelivers a
+  ringing call in one step); ``Retract`` alone -> ``DeflectCall`` back to the
+  routing point, where the routeing dialogue stays open;
+* ``Established`` at the delivered station -> ``CallAnswered``;
+  ``ConnectionCleared`` of a talking call -> ``CallEnded``, of a ringing one
+  -> ``CallAbandoned``; ``RouteEnd`` of a call still waiting -> ``CallAbandoned``;
+  the switch's ``ReRoute`` (busy station, its own ring-no-answer) ->
+  ``DeliveryFailed``;
+* agent events -> agent events, *only when they tell the ACD something new*:
+  an event that agrees with the ACD's view of the agent (the echo of a
+  ``SetAgentState`` the binding sent, a ready agent who is merely ringing) is
+  dropped. The first state event of an agent the ACD does not know logs them on
+  with the scenario's skills (so a binding started after the shift began
+  learns the roster from ``GetAgentState`` or from the next event);
+* ACD ``SetAgentState`` -> CSTA ``SetAgentState`` only for the ACD's own
+  decisions (after a timer, a failed delivery, a supervisor request) and only
+  when the switch's last reported state differs: states the switch reported
+  itself are never sent back.
+
+A request the ACD cannot answer still gets one: an ``ACDError`` on
+``CallOffered`` ends the dialogue (``RouteEnd``: the switch's default routing
+takes the call), ``Disconnect`` / ``OfferCallback`` reject the route
+(``RouteReject``), ``Overflow`` deflects the call to its destination.
+
+Every event fed into the ACD goes to ``record`` (and ``event_to_json``), so a
+session can be replayed offline (``replay``) into a fresh ACD: same commands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccsim import events as ev
+from ccsim.acd import ACD, ACDError
+from ccsim.csta import ConnectionID, DeviceID
+from ccsim.csta import messages as m
+from ccsim.events import AgentState, Command, Event, TimerKey
+
+__all__ = [
+    "Action",
+    "AgentInfo",
+    "ArmTimer",
+    "Binding",
+    "DisarmTimer",
+    "Send",
+    "event_from_json",
+    "event_to_json",
+    "replay",
+]
+
+log = logging.getLogger("ccsim.live.binding")
+
+#: ACD agent states the switch can be asked for (RESERVED/BUSY follow calls)
+_REQUESTABLE = {
+    AgentState.READY: "ready",
+    AgentState.NOT_READY: "notReady",
+    AgentState.WORKING_AFTER_CALL: "workingAfterCall",
+    AgentState.LOGGED_OFF: "loggedOff",
+}
+#: events whose ``SetAgentState`` commands are the ACD's own decisions (sent to the switch)
+_DECISIONS = (ev.TimerFired, ev.DeliveryFailed, ev.ForceReady, ev.ForceNotReady, ev.ForceLogout)
+
+
+# --------------------------------------------------------------------------- actions
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send ``message`` to the switch; ``call_id``/``agent_id`` say what a failure concerns."""
+
+    message: m.Request
+    call_id: str | None = None
+    agent_id: str | None = None
+    purpose: str = ""
+    xref: str | None = None  # the routeing dialogue, when the request leaves it open
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTimer:
+    """Call ``Binding.on_timer(key, at)`` at ACD time ``at``."""
+
+    key: TimerKey
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DisarmTimer:
+    key: TimerKey
+
+
+Action = Send | ArmTimer | DisarmTimer
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInfo:
+    """An agent of the roster: the station it works at and its skills."""
+
+    agent_id: str
+    station: str
+    skills: Mapping[str, int]
+
+
+@dataclass(slots=True)
+class _LiveCall:
+    call_id: str
+    xref: str
+    rp: str
+    service: str
+    caller: str = ""
+    phase: str = "routing"  # routing | ringing | talking
+    agent_id: str | None = None
+    station: str | None = None  # where it rings or talks
+    retracting: str | None = None  # station a Retract in this batch takes it from
+    retracted_from: str | None = None  # the last station ring-no-answer took it from
+
+
+@dataclass(slots=True)
+class Stats:
+    """Counters for logs, tests and the benchmark."""
+
+    fed: int = 0
+    rejected: int = 0
+    ignored: int = 0
+    sent: int = 0
+    failures: int = 0
+    default_routed: int = 0
+    route_requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Binding:
+    """Translation between one switch's CSTA dialogue and one ``ACD``.
+
+    ``roster``: the agents (scenario ``agent_groups``) with station and skills.
+    ``route_services``: routing point device -> the service of its calls.
+    ``priorities``: service -> base priority (as ``ccsim.simulate`` offers it).
+    ``record``: called with every event the ACD accepted and the commands it returned.
+    """
+
+    def __init__(
+        self,
+        acd: ACD,
+        roster: Iterable[AgentInfo],
+        *,
+        route_services: Mapping[str, str],
+        priorities: Mapping[str, int] | None = None,
+        record: Callable[[Event, list[Command]], None] | None = None,
+    ) -> None:
+        self.acd = acd
+        self.agents = {a.agent_id: a for a in roster}
+        self._agent_at = {a.station: a.agent_id for a in self.agents.values()}
+        self.route_services = dict(route_services)
+        self.priorities = dict(priorities or {})
+        self.record = record
+        self.route_register_req_ids: dict[str, str] = {}  # routing point -> registration
+        self.calls: dict[str, _LiveCall] = {}
+        self._xref_call: dict[str, str] = {}
+        #: the switch's last reported agent state and reason
+        self.switch_state: dict[str, tuple[str, str]] = {}
+        self.stats = Stats()
+
+    # ------------------------------------------------------------------ inputs
+
+    def on_message(self, msg: m.Message, at: float) -> list[Action]:
+        """A message from the switch (event or request) at ACD time ``at``."""
+        handler = _HANDLERS.get(type(msg))
+        if handler is None:
+            return []
+        return handler(self, msg, at)
+
+    def on_timer(self, key: TimerKey, at: float) -> list[Action]:
+        """An ACD timer came due."""
+        return self.feed(ev.TimerFired(at=self._at(at), key=key))
+
+    def on_failure(self, action: Send, failure: str, at: float) -> list[Action]:
+        """The switch refused a request we sent (or it could not be sent)."""
+        self.stats.failures += 1
+        log.warning("%s (%s) failed: %s", type(action.message).__name__, action.purpose, failure)
+        # A RouteSelect that cannot go out means the dialogue just closed (the caller hung
+        # up): the RouteEnd on its way tells the ACD. A refused DeflectCall is a delivery
+        # the switch could not make.
+        deflect = isinstance(action.message, m.DeflectCall)
+        if action.purpose == "deliver" and deflect and action.call_id and action.agent_id:
+            call = self.calls.get(action.call_id)
+            if call is not None and call.agent_id == action.agent_id and call.phase == "ringing":
+                return self.feed(
+                    ev.DeliveryFailed(
+                        at=self._at(at), call_id=call.call_id, agent_id=action.agent_id
+                    )
+                )
+        if action.purpose == "overflow" and action.xref is not None:
+            # the destination was refused: the switch's default routing rather than silence
+            self.stats.default_routed += 1
+            return [
+                Send(
+                    m.RouteEnd(cross_ref_identifier=action.xref),
+                    call_id=action.call_id,
+                    purpose="default-route",
+                )
+            ]
+        return []
+
+    def on_agent_state(self, station: str, entry: m.AgentStateEntry, at: float) -> list[Action]:
+        """A ``GetAgentState`` result (start-up): learn an agent already on duty."""
+        agent = self._agent_at.get(station)
+        if agent is None:
+            return []
+        if not entry.logged_on or not entry.agent_info:
+            return self._agent_report(agent, "loggedOff", "", at)
+        info = entry.agent_info[0]
+        state = _GET_AGENT_STATE.get(info.agent_state, info.agent_state)
+        return self._agent_report(agent, state, "", at)
+
+    def link_lost(self, at: float) -> list[Action]:
+        """The link went down: the switch took back every call awaiting a route.
+
+        A switch whose router disappears routes the calls of its open dialogues
+        itself (the emulator falls back to its hunt groups), so the ACD lets go of
+        them (counted abandoned there). Answered calls go on; their stations'
+        monitors, restarted on reconnection, report their end. The switch's agent
+        states are re-read then too.
+        """
+        out: list[Action] = []
+        for call in [c for c in self.calls.values() if c.phase != "talking"]:
+            self._forget(call)
+            out += self.feed(ev.CallAbandoned(at=self._at(at), call_id=call.call_id))
+        self.switch_state.clear()
+        return out
+
+    # ------------------------------------------------------------------ feeding
+
+    def _at(self, at: float) -> float:
+        return max(float(at), self.acd.now)
+
+    def feed(self, event: Event) -> list[Action]:
+        """Hand one event to the ACD (recording it) and translate its commands."""
+        try:
+            commands = self.acd.handle(event)
+        except ACDError as exc:
+            self.stats.rejected += 1
+            log.warning("ACD rejected %r: %s", event, exc)
+            self.stats.errors.append(str(exc))
+            del self.stats.errors[:-20]
+            if isinstance(event, ev.CallOffered):
+                return self._default_route(event.call_id)
+            return []
+        self.stats.fed += 1
+        if self.record is not None:
+            self.record(event, commands)
+        return self.execute(commands, decision=isinstance(event, _DECISIONS))
+
+    def execute(self, commands: list[Command], *, decision: bool = False) -> list[Action]:
+        """Translate a batch of ACD commands (``decision``: SetAgentStates go to the switch)."""
+        out: list[Action] = []
+        retracting: list[_LiveCall] = []
+        for cmd in commands:
+            t = type(cmd)
+            if t is ev.Deliver:
+                self._deliver(cmd, out)  # type: ignore[arg-type]
+            elif t is ev.StartTimer:
+                if math.isfinite(cmd.at):  # type: ignore[attr-defined]
+                    out.append(ArmTimer(cmd.key, cmd.at))  # type: ignore[attr-defined]
+            elif t is ev.CancelTimer:
+                out.append(DisarmTimer(cmd.key))  # type: ignore[attr-defined]
+            elif t is ev.Enqueue:
+                pass  # the call stays held at its routing point (the dialogue is open)
+            elif t is ev.Retract:
+                call = self.calls.get(cmd.call_id)  # type: ignore[attr-defined]
+                if call is not None and call.station is not None:
+                    call.retracting = call.retracted_from = call.station
+                    call.phase, call.agent_id, call.station = "routing", None, None
+                    retracting.append(call)
+            elif t is ev.SetAgentState:
+                if decision:
+                    self._set_agent_state(cmd, out)  # type: ignore[arg-type]
+            elif t in (ev.Disconnect, ev.OfferCallback):
+                call = self.calls.pop(cmd.call_id, None)  # type: ignore[attr-defined]
+                if call is not None:
+                    self._xref_call.pop(call.xref, None)
+                    cause = getattr(cmd, "cause", "callback")
+                    out.append(
+                        Send(
+                            m.RouteReject(
+                                cross_ref_identifier=call.xref,
+                                route_register_req_id=self._req_id(call.rp),
+                                reject_cause=cause,
+                            ),
+                            call_id=call.call_id,
+                            purpose="reject",
+                        )
+                    )
+            elif t is ev.Overflow:
+                call = self.calls.pop(cmd.call_id, None)  # type: ignore[attr-defined]
+                if call is not None:
+                    self._xref_call.pop(call.xref, None)
+                    out.append(
+                        Send(
+                            m.DeflectCall(
+                                call_to_be_diverted=ConnectionID(call.call_id, DeviceID(call.rp)),
+                                new_destination=DeviceID(cmd.destination),  # type: ignore[attr-defined]
+                            ),
+                            call_id=call.call_id,
+                            purpose="overflow",
+                            xref=call.xref,
+                        )
+                    )
+            else:  # Announce, Conference, Transfer: not carried out yet (supervisor functions)
+                log.info("ACD command not carried out live: %r", cmd)
+        for call in retracting:
+            if call.retracting is not None:  # taken back and not redelivered: to the routing point
+                out.append(
+                    Send(
+                        m.DeflectCall(
+                            call_to_be_diverted=ConnectionID(
+                                call.call_id, DeviceID(call.retracting)
+                            ),
+                            new_destination=DeviceID(call.rp),
+                        ),
+                        call_id=call.call_id,
+                        purpose="retract",
+                    )
+                )
+                call.retracting = None
+        self.stats.sent += sum(1 for a in out if isinstance(a, Send))
+        return out
+
+    def _req_id(self, rp: str) -> str | None:
+        return self.route_register_req_ids.get(rp) or self.route_register_req_ids.get("")
+
+    def _deliver(self, cmd: ev.Deliver, out: list[Action]) -> None:
+        call = self.calls.get(cmd.call_id)
+        info = self.agents.get(cmd.agent_id)
+        if call is None or info is None:
+            log.warning("Deliver for an unknown call or agent: %r", cmd)
+            return
+        call.phase, call.agent_id, call.station = "ringing", cmd.agent_id, info.station
+        if call.retracting is not None:
+            frm, call.retracting = call.retracting, None
+            msg: m.Request = m.DeflectCall(
+                call_to_be_diverted=ConnectionID(call.call_id, DeviceID(frm)),
+                new_destination=DeviceID(info.station),
+            )
+        else:
+            msg = m.RouteSelect(
+                cross_ref_identifier=call.xref,
+                route_register_req_id=self._req_id(call.rp),
+                route_selected=DeviceID(info.station),
+            )
+        out.append(Send(msg, call_id=call.call_id, agent_id=cmd.agent_id, purpose="deliver"))
+
+    def _set_agent_state(self, cmd: ev.SetAgentState, out: list[Action]) -> None:
+        requested = _REQUESTABLE.get(cmd.pending or cmd.state)
+        info = self.agents.get(cmd.agent_id)
+        if requested is None or info is None:
+            return
+        reason = (cmd.reason or "") if (cmd.pending or cmd.state) is AgentState.NOT_READY else ""
+        known = self.switch_state.get(cmd.agent_id)
+        if known is not None and known == (requested, reason):
+            return
+        self.switch_state[cmd.agent_id] = (requested, reason)  # expected; the echo confirms
+        out.append(
+            Send(
+                m.SetAgentState(
+                    device=DeviceID(info.station),
+                    requested_agent_state=requested,
+                    agent_id=cmd.agent_id,
+                    private_data=(("reasonCode", reason),) if reason else (),
+                ),
+                agent_id=cmd.agent_id,
+                purpose="agent-state",
+            )
+        )
+
+    def _default_route(self, call_id: str) -> list[Action]:
+        """The ACD could not take the call: end the dialogue, the switch routes by default."""
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return []
+        self._xref_call.pop(call.xref, None)
+        self.stats.default_routed += 1
+        return [
+            Send(
+                m.RouteEnd(
+                    cross_ref_identifier=call.xref,
+                    route_register_req_id=self._req_id(call.rp),
+                ),
+                call_id=call_id,
+                purpose="default-route",
+            )
+        ]
+
+    def _forget(self, call: _LiveCall) -> None:
+        self.calls.pop(call.call_id, None)
+        self._xref_call.pop(call.xref, None)
+
+    def _ignore(self, what: str, *args: object) -> list[Action]:
+        self.stats.ignored += 1
+        log.debug("ignored: " + what, *args)
+        return []
+
+    # ------------------------------------------------------------------ routeing dialogue
+
+    def _route_request(self, msg: m.RouteRequest, at: float) -> list[Action]:
+        self.stats.route_requests += 1
+        xref = msg.cross_ref_identifier
+        conn = msg.routed_call
+        rp = msg.routeing_device.number if msg.routeing_device is not None else ""
+        if conn is None or not conn.call_id:
+            log.warning("RouteRequest %s without a routed call: ending it", xref)
+            return [Send(m.RouteEnd(cross_ref_identifier=xref), purpose="default-route")]
+        call_id = conn.call_id
+        private = dict(msg.private_data)
+        service = private.pop("service", "") or self.route_services.get(rp) or rp
+        if call_id in self.calls:  # a second dialogue for a call we hold: the newer wins
+            self._forget(self.calls[call_id])
+        caller = msg.calling_device.number if msg.calling_device is not None else ""
+        call = _LiveCall(call_id=call_id, xref=xref, rp=rp, service=service, caller=caller)
+        self.calls[call_id] = call
+        self._xref_call[xref] = call_id
+        point = rp if rp in self.acd.config.scripts else None
+        try:
+            offered = ev.CallOffered(
+                at=self._at(at),
+                call_id=call_id,
+                service=service,
+                routing_point=point,
+                priority=self.priorities.get(service, 0),
+                attributes={k: v for k, v in private.items() if isinstance(v, str)},
+            )
+        except ValueError as exc:
+            log.warning("RouteRequest %s: %s", xref, exc)
+            return self._default_route(call_id)
+        actions = self.feed(offered)
+        if call_id in self.calls and self._unstaffed(call_id):
+            # No agent logged on for any queue the call waits in and no script step to
+            # come: the ACD cannot answer it. Withdraw it (the ACD counts it abandoned)
+            # and let the switch's default routing take it, rather than leave it silent.
+            actions += self.feed(ev.CallAbandoned(at=self.acd.now, call_id=call_id))
+            actions += self._default_route(call_id)
+        return actions
+
+    def _unstaffed(self, call_id: str) -> bool:
+        try:
+            call = self.acd.call(call_id)
+        except ACDError:
+            return False
+        if call.phase != "queued" or call.script_waiting:
+            return False
+        return all(self.acd.queue(q).staffed == 0 for q in call.queues)
+
+    def _reroute(self, msg: m.ReRoute, at: float) -> list[Action]:
+        call = self._call_of(msg.cross_ref_identifier)
+        if call is None:
+            return self._ignore("ReRoute for unknown dialogue %s", msg.cross_ref_identifier)
+        if call.phase != "ringing" or call.agent_id is None:
+            return self._ignore("ReRoute of call %s not ringing", call.call_id)
+        agent = call.agent_id
+        call.phase, call.agent_id, call.station = "routing", None, None
+        return self.feed(
+            ev.DeliveryFailed(
+                at=self._at(at), call_id=call.call_id, agent_id=agent, cause="reroute"
+            )
+        )
+
+    def _route_end(self, msg: m.RouteEnd, at: float) -> list[Action]:
+        call = self._call_of(msg.cross_ref_identifier)
+        if call is None:
+            return []  # a call we already finished (answered and ended, overflowed, rejected)
+        self._forget(call)
+        if call.phase == "talking":
+            return self.feed(ev.CallEnded(at=self._at(at), call_id=call.call_id))
+        if msg.error_value is not None and msg.error_value.value == "routeingTimerExpired":
+            log.warning("switch took call %s back (reply timeout)", call.call_id)
+        return self.feed(ev.CallAbandoned(at=self._at(at), call_id=call.call_id))
+
+    def _call_of(self, xref: str) -> _LiveCall | None:
+        cid = self._xref_call.get(xref)
+        return None if cid is None else self.calls.get(cid)
+
+    # ------------------------------------------------------------------ call events
+
+    def _established(self, msg: m.EstablishedEvent, at: float) -> list[Action]:
+        conn = msg.established_connection
+        call = self.calls.get(conn.call_id or "")
+        if call is None:
+            return self._ignore("Established for unknown call %s", conn.call_id)
+        dev = msg.answering_device.number if msg.answering_device is not None else ""
+        dev = dev or (conn.device_id.number if conn.device_id is not None else "")
+        if dev and dev == call.retracted_from and dev != call.station:
+            # answered just as the ACD's ring timer took it back: the switch connected it,
+            # so the ACD lets go of the call (counted abandoned there) instead of routing
+            # a call that is already talking; the agent's not-ready is pending at the switch
+            log.warning("call %s answered at %s as it was retracted", call.call_id, dev)
+            self._forget(call)
+            return self.feed(ev.CallAbandoned(at=self._at(at), call_id=call.call_id))
+        if call.phase != "ringing" or dev != call.station or call.agent_id is None:
+            return self._ignore("Established of call %s at %s", call.call_id, dev)
+        call.phase = "talking"
+        return self.feed(
+            ev.CallAnswered(at=self._at(at), call_id=call.call_id, agent_id=call.agent_id)
+        )
+
+    def _cleared(self, msg: m.ConnectionClearedEvent, at: float) -> list[Action]:
+        conn = msg.dropped_connection
+        call = self.calls.get(conn.call_id or "")
+        if call is None:
+            return self._ignore("ConnectionCleared for unknown call %s", conn.call_id)
+        dropped = conn.device_id.number if conn.device_id is not None else ""
+        if dropped not in (call.station, call.caller):
+            # another party left (a supervisor's silent monitor, a consulted station)
+            return self._ignore("ConnectionCleared of %s in call %s", dropped, call.call_id)
+        self._forget(call)
+        if call.phase == "talking":
+            return self.feed(ev.CallEnded(at=self._at(at), call_id=call.call_id))
+        # not answered: the caller hung up (the ACD learns it here first, not at RouteEnd)
+        return self.feed(ev.CallAbandoned(at=self._at(at), call_id=call.call_id))
+
+    # ------------------------------------------------------------------ agents
+
+    def _agent_event(self, msg: m.Event, at: float) -> list[Action]:
+        dev = getattr(msg, "agent_device", None)
+        station = dev.number if dev is not None else ""
+        agent = self._agent_at.get(station)
+        if agent is None:
+            return self._ignore("agent event for unknown station %s", station)
+        state = _AGENT_EVENT_STATE[type(msg)]
+        reason = dict(msg.private_data).get("reasonCode", "") if state == "notReady" else ""
+        forced = getattr(msg, "agent_state_condition", None) == "forcedPause"
+        return self._agent_report(agent, state, reason, at, forced=forced)
+
+    def _agent_report(
+        self, agent: str, state: str, reason: str, at: float, *, forced: bool = False
+    ) -> list[Action]:
+        """The switch says ``agent`` is in ``state``: feed the ACD only what is news to it."""
+        self.switch_state[agent] = (state, reason)
+        try:
+            view = self.acd.agent(agent)
+            have: AgentState | None = view.state
+        except ACDError:
+            have = None
+        if have is AgentState.LOGGED_OFF:
+            have = None
+        t = self._at(at)
+        if state == "loggedOn":
+            return []  # the state event that follows says ready or not ready
+        if have is None:
+            if state in ("ready", "notReady"):
+                info = self.agents[agent]
+                return self.feed(
+                    ev.AgentLoggedOn(
+                        at=t,
+                        agent_id=agent,
+                        skills=info.skills,
+                        ready=state == "ready",
+                        reason=reason or "logon",
+                    )
+                )
+            if state in ("busy", "workingAfterCall"):  # on a call we never saw: not available
+                info = self.agents[agent]
+                return self.feed(
+                    ev.AgentLoggedOn(at=t, agent_id=agent, skills=info.skills, reason=state)
+                )
+            return []
+        if state == "loggedOff":
+            return self.feed(ev.AgentLoggedOff(at=t, agent_id=agent))
+        if state == "ready":
+            if have in (AgentState.READY, AgentState.RESERVED, AgentState.BUSY):
+                return []  # echo, or a ready agent merely ringing / just answering
+            if have is AgentState.WORKING_AFTER_CALL:
+                return self.feed(ev.WrapUpEnded(at=t, agent_id=agent))
+            return self.feed(ev.AgentReady(at=t, agent_id=agent))
+        if state == "notReady":
+            if have is AgentState.NOT_READY and view.reason == (reason or view.reason):
+                return []  # echo of our own request (or a repeat)
+            cls = ev.ForceNotReady if forced else ev.AgentNotReady
+            return self.feed(cls(at=t, agent_id=agent, reason=reason or "break"))
+        if state == "busy":
+            if have is AgentState.READY:  # busy on a call the ACD did not route
+                return self.feed(ev.AgentNotReady(at=t, agent_id=agent, reason="busy"))
+            return []
+        return []  # workingAfterCall: the ACD moved there itself at CallEnded
+
+
+_AGENT_EVENT_STATE: dict[type[m.Message], str] = {
+    m.AgentLoggedOnEvent: "loggedOn",
+    m.AgentLoggedOffEvent: "loggedOff",
+    m.AgentReadyEvent: "ready",
+    m.AgentNotReadyEvent: "notReady",
+    m.AgentBusyEvent: "busy",
+    m.AgentWorkingAfterCallEvent: "workingAfterCall",
+}
+
+#: GetAgentState's ECMA-269 agent states -> the names the agent events use
+_GET_AGENT_STATE = {
+    "agentNull": "loggedOff",
+    "agentNotReady": "notReady",
+    "agentReady": "ready",
+    "agentBusy": "busy",
+    "agentWorkingAfterCall": "workingAfterCall",
+}
+
+_HANDLERS: dict[type[m.Message], Callable[[Binding, Any, float], list[Action]]] = {
+    m.RouteRequest: Binding._route_request,
+    m.ReRoute: Binding._reroute,
+    m.RouteEnd: Binding._route_end,
+    m.EstablishedEvent: Binding._established,
+    m.ConnectionClearedEvent: Binding._cleared,
+    **dict.fromkeys(_AGENT_EVENT_STATE, Binding._agent_event),
+}
+
+
+# --------------------------------------------------------------------------- recording, replay
+
+_EVENT_TYPES: dict[str, type[Event]] = {
+    name: obj
+    for name, obj in vars(ev).items()
+    if isinstance(obj, type) and issubclass(obj, Event) and obj is not Event
+}
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """One ACD event as plain JSON data (``type`` plus its fields)."""
+    out: dict[str, Any] = {"type": type(event).__name__}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, Mapping):
+            value = dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def event_from_json(data: Mapping[str, Any]) -> Event:
+    """Inverse of ``event_to_json``; an unknown type raises ValueError."""
+    kw = dict(data)
+    cls = _EVENT_TYPES.get(kw.pop("type", ""))
+    if cls is None:
+        raise ValueError(f"unknown ACD event type {data.get('type')!r}")
+    if "key" in kw:
+        kw["key"] = tuple(kw["key"])
+    return cls(**kw)
+
+
+def replay(acd: ACD, events: Iterable[Event]) -> list[Command]:
+    """Feed recorded events into ``acd`` (a fresh one); all commands, in order.
+
+    An event the ACD rejects is skipped, as the live binding skipped it (the
+    recording holds only accepted events, so none should be).
+    """
+    out: list[Command] = []
+    for event in events:
+        out.extend(acd.handle(event))
+    return out
