@@ -465,6 +465,15 @@ class CstaConnection:
         self._account_request(message)
         return invoke_id
 
+    def allocate_invoke_id(self) -> int:
+        """The next free invoke ID of this connection's one sequential counter.
+
+        Transports that must know a request's ID before sending it take it from
+        here, so requests they send and fire-and-forget requests the connection
+        numbers itself never share an ID while a late error may still arrive.
+        """
+        return self._allocate_invoke_id()
+
     def _allocate_invoke_id(self) -> int:
         for _ in range(9998):
             candidate = self._next_invoke_id

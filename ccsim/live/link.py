@@ -185,10 +185,12 @@ class CstaLink:
             raise LinkClosedError(self.close_reason or self.connection.close_reason or "closed")
 
     def _next_free_invoke_id(self) -> int:
-        # Let the connection allocate, but never hand out an ID a waiter still holds.
-        outstanding = self.connection.outstanding
-        for candidate in range(1, 9999):
-            if candidate not in outstanding and candidate not in self._waiters:
+        # The connection's sequential counter numbers every request this side sends
+        # (fire-and-forget ones such as RouteSelect too), so an error answering an
+        # earlier RouteSelect can never be matched to a newer request's waiter.
+        for _ in range(9998):
+            candidate = self.connection.allocate_invoke_id()
+            if candidate not in self._waiters:
                 return candidate
         raise LocalProtocolError("no free invoke ID")
 

@@ -229,3 +229,51 @@ def test_response_events_are_not_leaked_to_the_event_stream() -> None:
             assert kinds[0] is LinkConnected and kinds[-1] is ConnectionClosed
 
     run(scenario)
+
+
+def test_requests_and_fire_and_forget_requests_never_share_an_invoke_id() -> None:
+    """A late error to a RouteSelect must not be matched to a newer request: the link
+    numbers its requests from the connection's one sequential counter."""
+    seen: list[tuple[str, int]] = []
+
+    async def recording_switch(link: CstaLink) -> None:
+        async for event in link.events():
+            if isinstance(event, RequestReceived):
+                seen.append((type(event.message).__name__, event.invoke_id))
+                if isinstance(event.message, m.RouteRegister):
+                    await link.respond(event, m.RouteRegisterResponse(route_register_req_id="R1"))
+                    await link.send(
+                        m.RouteRequest(
+                            cross_ref_identifier="X1",
+                            route_register_req_id="R1",
+                            current_route=VDN,
+                        )
+                    )
+                elif isinstance(event.message, m.MonitorStart):
+                    await link.respond(event, m.MonitorStartResponse(monitor_cross_ref_id="M1"))
+                elif isinstance(event.message, m.SetAgentState):
+                    await link.respond(event, m.SetAgentStateResponse())
+
+    async def scenario() -> None:
+        async with (
+            await serve("127.0.0.1", 0, recording_switch) as server,
+            open_client("127.0.0.1", server.port) as client,
+        ):
+            events = client.events()
+            assert isinstance(await anext(events), LinkConnected)
+            await anext(events)  # SystemStatus
+            await client.request(m.MonitorStart(device=AGENT))
+            await client.request(m.RouteRegister(routeing_device=VDN))
+            await anext(events)  # the RouteRequest
+            await client.send(
+                m.RouteSelect(
+                    cross_ref_identifier="X1", route_register_req_id="R1", route_selected=AGENT
+                )
+            )
+            await client.request(m.SetAgentState(device=AGENT, requested_agent_state="ready"))
+
+    run(scenario)
+    names = [name for name, _ in seen]
+    assert names == ["MonitorStart", "RouteRegister", "RouteSelect", "SetAgentState"]
+    ids = [invoke_id for _, invoke_id in seen]
+    assert len(set(ids)) == len(ids), ids
