@@ -175,6 +175,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
     upgrade(url)
     cfg = settings or Settings()
     engine = make_engine(url)
+    embedded = engine.dialect.name == "sqlite"
     make_session = sessionmaker(engine, expire_on_commit=False)
     app = FastAPI(
         title="ccsim back-office services",
@@ -197,9 +198,11 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         try:
             yield db
         finally:
-            if db.in_transaction():
+            if db.in_transaction() and not embedded:
                 await run_in_threadpool(db.close)
             else:
+                # SQLite ends a transaction in memory (WAL: no fsync on rollback),
+                # so there is nothing to wait for and no reason for a hop.
                 db.close()
 
     Db = Annotated[Session, Depends(get_db)]  # noqa: N806 - a type alias
