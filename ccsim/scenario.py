@@ -35,7 +35,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeAlias, TypeVar, Union, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    NamedTuple,
+    Self,
+    TypeAlias,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 from typing import overload as _overload
 
 import numpy as np
@@ -947,6 +958,51 @@ class Ivr(_Model):
             if n.name == name:
                 return n
         raise KeyError(name)
+
+    def walk(self, entry: str, rng: np.random.Generator) -> IvrPath:
+        """One caller's path through the tree from node ``entry``.
+
+        Shared by the simulation and the PBX emulator so both walk the tree the
+        same way: the draws come from ``rng`` in a fixed order (node duration,
+        abandonment, then the branch or the self-service completion).
+        """
+        duration = 0.0
+        node = self.node(entry)
+        while True:
+            if isinstance(node, MenuNode):
+                duration += node.duration.sample(rng)
+                if node.abandon and rng.random() < node.abandon:
+                    return IvrPath("ivr_abandoned", None, None, duration)
+                u = rng.random()
+                nxt = node.branches[-1].to
+                for br in node.branches:
+                    u -= br.probability
+                    if u < 0:
+                        nxt = br.to
+                        break
+                node = self.node(nxt)
+            elif isinstance(node, SelfServiceNode):
+                duration += node.duration.sample(rng)
+                if node.abandon and rng.random() < node.abandon:
+                    return IvrPath("ivr_abandoned", None, None, duration)
+                if rng.random() < node.completion or node.otherwise is None:
+                    return IvrPath("self_served", None, None, duration)
+                node = self.node(node.otherwise)
+            elif isinstance(node, AgentExitNode):
+                return IvrPath("agent", node.service, node.routing_point, duration)
+            else:
+                duration += node.duration.sample(rng)
+                return IvrPath("self_served", None, None, duration)
+
+
+class IvrPath(NamedTuple):
+    """Where a caller left the IVR: ``outcome`` is ``agent`` (asked for ``service``,
+    optionally at ``routing_point``), ``self_served`` or ``ivr_abandoned``."""
+
+    outcome: str
+    service: str | None
+    routing_point: str | None
+    duration: float
 
 
 # =========================================================================== routing scripts

@@ -63,11 +63,7 @@ from ccsim.pbx.records import COUNTER_INDEX, OUTCOME_CODE, CdrStore, IntervalCou
 from ccsim.pbx.streams import Streams
 from ccsim.routing.registry import BUILTIN_POLICIES
 from ccsim.scenario import (
-    AgentExitNode,
-    HangupNode,
-    MenuNode,
     Scenario,
-    SelfServiceNode,
     resolve_policy,
 )
 
@@ -477,41 +473,9 @@ class Center:
         self._ivr_busy += 1
         self.levels.change(self._k_ivr, 1, now)
         a.ivr_start = now
-        rng = self.streams.ivr
-        duration = 0.0
-        node = ivr.node(node_name)
-        result: tuple[str, str | None, str | None]
-        while True:
-            if isinstance(node, MenuNode):
-                duration += node.duration.sample(rng)
-                if node.abandon and rng.random() < node.abandon:
-                    result = ("ivr_abandoned", None, None)
-                    break
-                u = rng.random()
-                nxt = node.branches[-1].to
-                for br in node.branches:
-                    u -= br.probability
-                    if u < 0:
-                        nxt = br.to
-                        break
-                node = ivr.node(nxt)
-            elif isinstance(node, SelfServiceNode):
-                duration += node.duration.sample(rng)
-                if node.abandon and rng.random() < node.abandon:
-                    result = ("ivr_abandoned", None, None)
-                    break
-                if rng.random() < node.completion or node.otherwise is None:
-                    result = ("self_served", None, None)
-                    break
-                node = ivr.node(node.otherwise)
-            elif isinstance(node, AgentExitNode):
-                result = ("agent", node.service, node.routing_point)
-                break
-            else:
-                assert isinstance(node, HangupNode)
-                duration += node.duration.sample(rng)
-                result = ("self_served", None, None)
-                break
+        path = ivr.walk(node_name, self.streams.ivr)
+        result = (path.outcome, path.service, path.routing_point)
+        duration = path.duration
 
         def leave() -> None:
             t = self.env.now

@@ -50,11 +50,7 @@ from ccsim.csta import messages as m
 from ccsim.csta.messages import ConnectionID, DeviceID
 from ccsim.pbx.streams import Streams
 from ccsim.scenario import (
-    AgentExitNode,
-    HangupNode,
-    MenuNode,
     Scenario,
-    SelfServiceNode,
 )
 
 __all__ = [
@@ -720,42 +716,11 @@ class Switch:
         self._delivered(call, port, cause="newCall")
         call.conns[port] = "connected"
         self._established(call, port, cause="newCall")
-        rng = self.streams.ivr
-        duration = 0.0
-        node = ivr.node(node_name)
-        exit_to: str | None = None
-        rp_name: str | None = None
-        hung_up = False
-        while True:
-            if isinstance(node, MenuNode):
-                duration += node.duration.sample(rng)
-                if node.abandon and rng.random() < node.abandon:
-                    hung_up = True
-                    break
-                u = rng.random()
-                nxt = node.branches[-1].to
-                for br in node.branches:
-                    u -= br.probability
-                    if u < 0:
-                        nxt = br.to
-                        break
-                node = ivr.node(nxt)
-            elif isinstance(node, SelfServiceNode):
-                duration += node.duration.sample(rng)
-                if node.abandon and rng.random() < node.abandon:
-                    hung_up = True
-                    break
-                if rng.random() < node.completion or node.otherwise is None:
-                    break
-                node = ivr.node(node.otherwise)
-            elif isinstance(node, AgentExitNode):
-                exit_to = node.service
-                rp_name = node.routing_point
-                break
-            else:
-                assert isinstance(node, HangupNode)
-                duration += node.duration.sample(rng)
-                break
+        path = ivr.walk(node_name, self.streams.ivr)
+        exit_to = path.service if path.outcome == "agent" else None
+        rp_name = path.routing_point
+        hung_up = path.outcome == "ivr_abandoned"
+        duration = path.duration
 
         def leave() -> None:
             self._free_ivr.append(port)
