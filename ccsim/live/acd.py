@@ -21,6 +21,14 @@ Wrap-up: the switch (the agent's phone) ends after-call work, as it does in the
 emulator, so the ACD's timed wrap-up is switched off as in the simulation
 (``live_config``); an agent's ``AgentReady`` after wrap-up is ``WrapUpEnded``.
 
+Supervisor functions: ``monitor``, ``barge_in`` and ``intercept`` join a
+supervisor's station to an agent's answered call (``SingleStepConferenceCall``
+silent / active; intercept then clears the agent's connection);
+``force_ready``, ``force_not_ready`` and ``force_logout`` set the agent's state
+at the switch (pending while the agent is on a call). Each feeds the ACD its
+supervisor event, carries out the commands in order, waits for the switch's
+answers and returns a ``SupervisorResult`` or raises ``SupervisorError``.
+
 Recording: with ``record`` (a path), every event the ACD accepted is written as
 a JSON line (``ccsim.live.binding.event_to_json``); ``read_recording`` and
 ``ccsim.live.binding.replay`` feed it to a fresh ACD offline.
@@ -36,11 +44,13 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from ccsim import events as ev
 from ccsim.acd import ACD
 from ccsim.acd_config import ACDConfig
 from ccsim.csta import DeviceID, EventReceived, RequestReceived
@@ -54,6 +64,7 @@ from ccsim.live.binding import (
     Binding,
     DisarmTimer,
     Send,
+    SupervisorError,
     event_from_json,
     event_to_json,
 )
@@ -61,7 +72,16 @@ from ccsim.live.link import CstaClient, CstaError, CstaLink, LinkClosedError
 from ccsim.routing.registry import BUILTIN_POLICIES
 from ccsim.scenario import Scenario, resolve_policy
 
-__all__ = ["LiveACD", "live_acd", "live_config", "read_recording", "roster", "routing_devices"]
+__all__ = [
+    "LiveACD",
+    "SupervisorError",
+    "SupervisorResult",
+    "live_acd",
+    "live_config",
+    "read_recording",
+    "roster",
+    "routing_devices",
+]
 
 log = logging.getLogger("ccsim.live.acd")
 
@@ -131,6 +151,23 @@ def read_recording(path: str | Path) -> Iterator[Event]:
                     raise ValueError(f"{path}:{n}: {exc}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class SupervisorResult:
+    """What a supervisor function did.
+
+    ``call_id``: the call monitored, barged into or intercepted; ``state``: the
+    agent's state in the ACD afterwards; ``pending``: the state that applies when
+    the agent's current call ends (a forced not-ready or logout of a busy agent).
+    """
+
+    function: str
+    agent_id: str
+    supervisor: str
+    call_id: str | None = None
+    state: str | None = None
+    pending: str | None = None
+
+
 class LiveACD:
     """The scenario's ACD attached to the switch at ``host:port``.
 
@@ -186,6 +223,8 @@ class LiveACD:
         self._reader: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
         self.connections = 0
+        #: supervisors' stations monitored so the ACD sees the end of calls they joined
+        self.supervisor_stations: set[str] = set()
 
     # ------------------------------------------------------------------ life cycle
 
@@ -240,6 +279,11 @@ class LiveACD:
             assert isinstance(reg, m.RouteRegisterResponse)
             binding.route_register_req_ids[rp] = reg.route_register_req_id
         stations = [a.station for a in binding.agents.values()]
+        for station in sorted(self.supervisor_stations):
+            try:
+                await link.request(m.MonitorStart(device=DeviceID(station)))
+            except CstaError as exc:
+                log.warning("supervisor station %s: %s", station, exc)
 
         async def monitor(station: str) -> None:
             try:
@@ -258,6 +302,104 @@ class LiveACD:
             link.peer,
             len(binding.route_register_req_ids),
             len(stations),
+        )
+
+    # ------------------------------------------------------------------ supervisor
+
+    async def monitor(self, supervisor_station: str, agent_id: str) -> SupervisorResult:
+        """Silent monitor: the supervisor's station joins the agent's call, unheard."""
+        return await self._supervise(ev.Monitor, agent_id, supervisor_station, station=True)
+
+    async def barge_in(self, supervisor_station: str, agent_id: str) -> SupervisorResult:
+        """Barge-in: the supervisor's station joins the agent's call as a party."""
+        return await self._supervise(ev.BargeIn, agent_id, supervisor_station, station=True)
+
+    async def intercept(self, supervisor_station: str, agent_id: str) -> SupervisorResult:
+        """Take over: the supervisor joins the call and the agent's connection is cleared."""
+        return await self._supervise(ev.Intercept, agent_id, supervisor_station, station=True)
+
+    async def force_ready(self, agent_id: str, supervisor: str) -> SupervisorResult:
+        """Force the agent ready (ends wrap-up or a pause); the ACD may deliver at once."""
+        return await self._supervise(ev.ForceReady, agent_id, supervisor)
+
+    async def force_not_ready(
+        self, agent_id: str, supervisor: str, reason: str = "forced"
+    ) -> SupervisorResult:
+        """Force the agent not ready with ``reason`` (pending while on a call)."""
+        return await self._supervise(ev.ForceNotReady, agent_id, supervisor, reason=reason)
+
+    async def force_logout(self, agent_id: str, supervisor: str) -> SupervisorResult:
+        """Log the agent off (pending while on a call: applies when it ends)."""
+        return await self._supervise(ev.ForceLogout, agent_id, supervisor)
+
+    async def _supervise(
+        self,
+        kind: type[ev.SupervisorEvent],
+        agent_id: str,
+        supervisor: str,
+        *,
+        station: bool = False,
+        **fields: Any,
+    ) -> SupervisorResult:
+        """Feed one supervisor event and carry out its commands, in order, awaiting each.
+
+        The first request the switch refuses stops the rest (an intercept whose
+        conference fails does not clear the agent's connection) and raises; the
+        ACD has then already taken the request, and the error says so.
+        """
+        name = kind.__name__
+        client = self.client
+        if client is None or not self.ready.is_set():
+            raise SupervisorError(f"{name}: not connected to the switch")
+        if not supervisor.strip():
+            raise SupervisorError(f"{name}: the supervisor must be named (audit)")
+        try:
+            event = kind(at=self.now(), agent_id=agent_id, supervisor=supervisor, **fields)
+        except (ValueError, TypeError) as exc:
+            raise SupervisorError(f"{name}: {exc}") from None
+        if station and supervisor not in self.supervisor_stations:
+            if all(a.station != supervisor for a in self.binding.agents.values()):
+                try:
+                    await client.request(m.MonitorStart(device=DeviceID(supervisor)))
+                except (CstaError, LinkClosedError, TimeoutError, OSError) as exc:
+                    raise SupervisorError(
+                        f"{name}: supervisor station {supervisor!r}: {exc}"
+                    ) from None
+            self.supervisor_stations.add(supervisor)
+        commands, actions = self.binding.supervise(event)
+        for n, action in enumerate(actions):
+            if not isinstance(action, Send):
+                self._run((action,))
+                continue
+            try:
+                if type(action.message).RESPONSES:
+                    await client.request(action.message)
+                else:
+                    await client.send(action.message)
+            except (CstaError, LinkClosedError, LocalProtocolError, TimeoutError, OSError) as exc:
+                self._run(self.binding.on_failure(action, str(exc), self.now()))
+                self._run([a for a in actions[n + 1 :] if not isinstance(a, Send)])
+                took = "" if kind in (ev.Monitor, ev.BargeIn) else "; the ACD already took it"
+                raise SupervisorError(
+                    f"{name} of agent {agent_id!r}: the switch refused "
+                    f"{type(action.message).__name__} ({exc}){took}"
+                ) from None
+        call_id = next(
+            (c.call_id for c in commands if isinstance(c, ev.Conference | ev.Transfer)), None
+        )
+        pending = next(
+            (c.pending for c in commands if isinstance(c, ev.SetAgentState) and c.pending),
+            None,
+        )
+        agent = self.acd.agent(agent_id)
+        log.info("%s of agent %s by %s", name, agent_id, supervisor)
+        return SupervisorResult(
+            function=name,
+            agent_id=agent_id,
+            supervisor=supervisor,
+            call_id=call_id,
+            state=agent.state.value,
+            pending=pending.value if pending is not None else None,
         )
 
     # ------------------------------------------------------------------ the loop

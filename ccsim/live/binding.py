@@ -25,7 +25,15 @@ What it does decide is *translation*:
 * ACD ``SetAgentState`` -> CSTA ``SetAgentState`` only for the ACD's own
   decisions (after a timer, a failed delivery, a supervisor request) and only
   when the switch's last reported state differs: states the switch reported
-  itself are never sent back.
+  itself are never sent back;
+* supervisor functions (``supervise``): ``Monitor`` / ``BargeIn`` -> the ACD's
+  ``Conference`` -> ``SingleStepConferenceCall`` (``silent`` / ``active``) of
+  the supervisor's station into the agent's call; ``Intercept`` -> the ACD's
+  ``Transfer`` -> an active conference, then ``ClearConnection`` of the agent's
+  connection (the supervisor is connected at once, nobody has to answer a
+  transferred call, and the caller never hears a gap); ``ForceReady`` /
+  ``ForceNotReady`` / ``ForceLogout`` -> ``SetAgentState`` (pending at the
+  switch while the agent is on a call).
 
 A request the ACD cannot answer still gets one: an ``ACDError`` on
 ``CallOffered`` ends the dialogue (``RouteEnd``: the switch's default routing
@@ -58,6 +66,7 @@ __all__ = [
     "Binding",
     "DisarmTimer",
     "Send",
+    "SupervisorError",
     "event_from_json",
     "event_to_json",
     "replay",
@@ -104,6 +113,11 @@ class DisarmTimer:
 
 
 Action = Send | ArmTimer | DisarmTimer
+
+
+class SupervisorError(Exception):
+    """A supervisor function cannot be carried out (unknown agent, no call, illegal state,
+    or the switch refused it); nothing was changed unless the message says so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +256,77 @@ class Binding:
         self.switch_state.clear()
         return out
 
+    # ------------------------------------------------------------------ supervisor
+
+    def supervise(self, event: ev.SupervisorEvent) -> tuple[list[Command], list[Action]]:
+        """A supervisor's request: the ACD's commands and the actions carrying them out.
+
+        Unlike ``feed`` it raises ``SupervisorError`` (and changes nothing) when the
+        request cannot be carried out: an agent not in the roster or not logged on,
+        no answered call to monitor, barge into or intercept, a state change the
+        ACD's agent model forbids.
+        """
+        agent = event.agent_id
+        if agent not in self.agents:
+            raise SupervisorError(f"unknown agent {agent!r}")
+        try:
+            view = self.acd.agent(agent)
+        except ACDError:
+            raise SupervisorError(f"agent {agent!r} is not logged on") from None
+        if isinstance(event, ev.Monitor | ev.BargeIn | ev.Intercept):
+            talking = [
+                c for c in self.calls.values() if c.agent_id == agent and c.phase == "talking"
+            ]
+            if view.state is not AgentState.BUSY or not talking:
+                raise SupervisorError(
+                    f"agent {agent!r} is not on a call (state {view.state.value})"
+                )
+            if event.supervisor in (self.agents[agent].station, talking[0].caller):
+                raise SupervisorError(
+                    f"supervisor {event.supervisor!r} is already a party to the call"
+                )
+            other = self._agent_at.get(event.supervisor)
+            if other is not None and self._logged_on(other):
+                # the ACD may deliver calls there any moment: not a supervisor's phone now
+                raise SupervisorError(
+                    f"station {event.supervisor!r} belongs to agent {other!r}, who is logged on"
+                )
+        elif view.state is AgentState.LOGGED_OFF:
+            raise SupervisorError(f"agent {agent!r} is not logged on")
+        elif view.state is AgentState.RESERVED and not isinstance(event, ev.ForceReady):
+            # the ACD would make it pending on a call that is only ringing, which a
+            # switch (with no reserved state) applies at once, under the ringing call
+            raise SupervisorError(
+                f"agent {agent!r} is being offered a call: try again once it is answered"
+            )
+        event = dataclasses.replace(event, at=self._at(event.at))
+        try:
+            commands = self.acd.handle(event)
+        except ACDError as exc:
+            raise SupervisorError(f"agent {agent!r}: {exc}") from None
+        self.stats.fed += 1
+        if self.record is not None:
+            self.record(event, commands)
+        to_switch = commands
+        if isinstance(event, ev.ForceNotReady):
+            # the ACD keeps a pending state's reason to itself; the switch needs it too,
+            # to report it when the pending state applies at the end of the call
+            to_switch = [
+                dataclasses.replace(c, reason=event.reason)
+                if isinstance(c, ev.SetAgentState) and c.pending is AgentState.NOT_READY
+                else c
+                for c in commands
+            ]
+        # an intercepted agent's next state follows the switch (its connection clears
+        # there, as at any call end), so only forced states are sent
+        return commands, self.execute(to_switch, decision=not isinstance(event, ev.Intercept))
+
+    def _logged_on(self, agent: str) -> bool:
+        try:
+            return self.acd.agent(agent).state is not AgentState.LOGGED_OFF
+        except ACDError:
+            return False
+
     # ------------------------------------------------------------------ feeding
 
     def _at(self, at: float) -> float:
@@ -319,7 +404,11 @@ class Binding:
                             xref=call.xref,
                         )
                     )
-            else:  # Announce, Conference, Transfer: not carried out yet (supervisor functions)
+            elif t is ev.Conference:
+                self._conference(cmd, out)  # type: ignore[arg-type]
+            elif t is ev.Transfer:
+                self._intercept(cmd, out)  # type: ignore[arg-type]
+            else:  # Announce: the switch plays no announcements for the ACD
                 log.info("ACD command not carried out live: %r", cmd)
         for call in retracting:
             if call.retracting is not None:  # taken back and not redelivered: to the routing point
@@ -385,6 +474,58 @@ class Binding:
                 purpose="agent-state",
             )
         )
+
+    def _conference(self, cmd: ev.Conference, out: list[Action]) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None or call.station is None:
+            log.warning("Conference for a call not at a station: %r", cmd)
+            return
+        out.append(
+            Send(
+                m.SingleStepConferenceCall(
+                    active_call=ConnectionID(call.call_id, DeviceID(call.station)),
+                    device_to_join=DeviceID(cmd.supervisor),
+                    participation_type=cmd.mode,
+                ),
+                call_id=call.call_id,
+                agent_id=call.agent_id,
+                purpose="monitor" if cmd.mode == "silent" else "barge-in",
+            )
+        )
+
+    def _intercept(self, cmd: ev.Transfer, out: list[Action]) -> None:
+        """The supervisor takes the call: join actively, then clear the agent's connection.
+
+        From here the call is the supervisor's: the agent's ConnectionCleared is
+        ignored, and the call ends for the ACD when the caller or the supervisor
+        leaves (the runner monitors the supervisor's station).
+        """
+        call = self.calls.get(cmd.call_id)
+        if call is None or call.station is None:
+            log.warning("Transfer for a call not at a station: %r", cmd)
+            return
+        agent_conn = ConnectionID(call.call_id, DeviceID(call.station))
+        out.append(
+            Send(
+                m.SingleStepConferenceCall(
+                    active_call=agent_conn,
+                    device_to_join=DeviceID(cmd.destination),
+                    participation_type="active",
+                ),
+                call_id=call.call_id,
+                agent_id=cmd.agent_id,
+                purpose="intercept",
+            )
+        )
+        out.append(
+            Send(
+                m.ClearConnection(connection_to_be_cleared=agent_conn),
+                call_id=call.call_id,
+                agent_id=cmd.agent_id,
+                purpose="intercept-clear",
+            )
+        )
+        call.agent_id = call.station = cmd.destination
 
     def _default_route(self, call_id: str) -> list[Action]:
         """The ACD could not take the call: end the dialogue, the switch routes by default."""
