@@ -23,11 +23,13 @@ Route a switch's calls with the scenario's ACD over CSTA (ECMA-323 XML over TCP)
 RouteRegister for every routing point, MonitorStart on every agent station, then
 RouteRequest -> RouteSelect to the agent the ACD chooses. --speed and --start
 must match a scaled-time emulator's (ACD time = start + wall seconds x speed).
-Runs until SIGINT or SIGTERM; --record keeps the ACD's input for offline replay.
+Runs until SIGINT or SIGTERM; --record keeps the ACD's input for offline replay;
+--db writes the call log (calls, deliveries, agent states) to a database.
 
 examples:
   ccsim pbx --scenario hotline --port 4000 --route-timeout 0 --routed-ring-timeout 0
   ccsim acd --pbx 127.0.0.1:4000 --scenario hotline --record acd-events.jsonl
+  ccsim acd --pbx 127.0.0.1:4000 --scenario hotline --db sqlite:///acd.sqlite
 """
 
 
@@ -50,7 +52,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--record", metavar="FILE", help="write the ACD's input events (JSON lines)")
     p.add_argument("--api", metavar="HOST:PORT", help="supervisor HTTP API (not yet available)")
-    p.add_argument("--db", metavar="URL", help="call log database (not yet available)")
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="call log database, e.g. sqlite:///acd.sqlite or postgresql://... (none)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every warning")
     p.set_defaults(func=run)
 
@@ -63,11 +69,13 @@ def _address(text: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
     from ccsim.live.acd import LiveACD  # noqa: PLC0415
     from ccsim.scenario import parse_clock  # noqa: PLC0415
 
-    if args.api is not None or args.db is not None:
-        raise CliError("--api and --db are not yet available in ccsim acd")
+    if args.api is not None:
+        raise CliError("--api is not yet available in ccsim acd")
     host, port = _address(args.pbx)
     if not 0 < args.speed < float("inf"):
         raise CliError(f"--speed must be a finite number > 0, got {args.speed}")
@@ -81,9 +89,19 @@ def run(args: argparse.Namespace) -> int:
         level=logging.INFO if args.verbose else logging.ERROR, format="%(name)s: %(message)s"
     )
     try:
-        live = LiveACD(scenario, host, port, speed=args.speed, start=start, record=args.record)
+        live = LiveACD(
+            scenario,
+            host,
+            port,
+            speed=args.speed,
+            start=start,
+            record=args.record,
+            db=args.db,
+        )
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
+    except (SQLAlchemyError, ImportError) as exc:
+        raise CliError(f"--db {args.db}: {exc}") from None
     return asyncio.run(_serve(live, args.pbx))
 
 

@@ -32,6 +32,10 @@ answers and returns a ``SupervisorResult`` or raises ``SupervisorError``.
 Recording: with ``record`` (a path), every event the ACD accepted is written as
 a JSON line (``ccsim.live.binding.event_to_json``); ``read_recording`` and
 ``ccsim.live.binding.replay`` feed it to a fresh ACD offline.
+
+Call log: with ``db`` (an SQLAlchemy URL), every call, delivery and agent-state
+change is written to that database (``ccsim.live.calllog.CallLog``), in batches
+off the event loop; a restart appends a new session to the same database.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ from ccsim.live.binding import (
     event_from_json,
     event_to_json,
 )
+from ccsim.live.calllog import CallLog
 from ccsim.live.link import CstaClient, CstaError, CstaLink, LinkClosedError
 from ccsim.routing.registry import BUILTIN_POLICIES
 from ccsim.scenario import Scenario, resolve_policy
@@ -175,6 +180,7 @@ class LiveACD:
     ``clock`` is given. ``record``: a JSON-lines file of the accepted events;
     ``on_record``: a callback with each accepted event and its commands.
     ``acd``: an ACD to use (default: a new one from ``live_config``).
+    ``db``: the call log's database URL (e.g. ``sqlite:///acd.sqlite``; none: no log).
     """
 
     def __init__(
@@ -190,6 +196,8 @@ class LiveACD:
         on_record: Callable[[Event, list[Command]], None] | None = None,
         acd: ACD | None = None,
         reconnect: bool = True,
+        db: str | None = None,
+        db_flush_interval: float = 1.0,
     ) -> None:
         if not speed > 0 or not math.isfinite(speed):
             raise ValueError(f"speed must be a finite number > 0, got {speed!r}")
@@ -209,6 +217,26 @@ class LiveACD:
             else None
         )
         self._on_record = on_record
+        self.call_log: CallLog | None = None
+        if db is not None:
+            try:
+                self.call_log = CallLog(
+                    db,
+                    self.acd,
+                    call_info=self._call_info,
+                    # reached only through the IVR: every call of theirs came from it
+                    ivr_services=[
+                        s.name
+                        for s in scenario.services
+                        if s.reaches_agents and s.arrivals is None and scenario.ivr is not None
+                    ],
+                    scenario=scenario.name,
+                    flush_interval=db_flush_interval,
+                )
+            except Exception:
+                if self._record_file is not None:
+                    self._record_file.close()
+                raise
         self.binding = Binding(
             self.acd,
             roster(scenario),
@@ -237,6 +265,8 @@ class LiveACD:
         self.client = CstaClient(
             self.host, self.port, on_connect=self._on_connect, reconnect=self.reconnect
         )
+        if self.call_log is not None:
+            self.call_log.start()
         await self.client.start()
         self._reader = asyncio.create_task(self._read(), name="live-acd")
 
@@ -255,6 +285,9 @@ class LiveACD:
         if self._record_file is not None:
             self._record_file.close()
             self._record_file = None
+        if self.call_log is not None:
+            await self.call_log.close()
+            self.call_log = None
 
     async def __aenter__(self) -> LiveACD:
         await self.start()
@@ -470,7 +503,16 @@ class LiveACD:
         except (CstaError, LinkClosedError, LocalProtocolError, TimeoutError, OSError) as exc:
             self._run(self.binding.on_failure(action, str(exc), self.now()))
 
+    def _call_info(self, call_id: str) -> tuple[str, str] | None:
+        call = self.binding.calls.get(call_id)
+        return (call.rp, call.caller) if call is not None else None
+
     def _record(self, event: Event, commands: list[Command]) -> None:
+        if self.call_log is not None:
+            try:
+                self.call_log.record(event, commands)
+            except Exception:  # the log must never stop the router
+                log.exception("call log failed on %s", type(event).__name__)
         if self._record_file is not None:
             self._record_file.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
         if self._on_record is not None:
