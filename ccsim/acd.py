@@ -36,6 +36,7 @@ from ccsim.events import (
     AgentLoggedOn,
     AgentNotReady,
     AgentReady,
+    AgentSkillsChanged,
     AgentState,
     Announce,
     BargeIn,
@@ -44,6 +45,7 @@ from ccsim.events import (
     CallEnded,
     CallOffered,
     CallOutcome,
+    CallWithdrawn,
     CancelTimer,
     Command,
     Conference,
@@ -214,6 +216,17 @@ class _Queue:
         return None
 
 
+_OUTCOME_COUNTERS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "overflowed",
+    "disconnected",
+    "callback",
+    "withdrawn",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceCounters:
     """Outcome counters of one service (for wallboards and replay checks)."""
@@ -224,6 +237,7 @@ class ServiceCounters:
     overflowed: int = 0
     disconnected: int = 0
     callback: int = 0
+    withdrawn: int = 0
 
 
 class ACD:
@@ -267,6 +281,8 @@ class ACD:
             CallAnswered: self._on_answered,
             CallEnded: self._on_ended,
             CallAbandoned: self._on_abandoned,
+            CallWithdrawn: self._on_withdrawn,
+            AgentSkillsChanged: self._on_skills_changed,
             DeliveryFailed: self._on_delivery_failed,
             AgentLoggedOn: self._on_logged_on,
             AgentReady: self._on_ready,
@@ -524,7 +540,10 @@ class ACD:
                 c.queues[qname] = (int(seq), float(entered))
                 q.length += 1
         acd._timers = {(k0, k1): float(at) for k0, k1, at in state["timers"]}
-        acd._counters = {svc: dict(c) for svc, c in state["counters"].items()}
+        acd._counters = {
+            svc: dict.fromkeys(_OUTCOME_COUNTERS, 0) | dict(c)
+            for svc, c in state["counters"].items()
+        }
         return acd
 
     # ------------------------------------------------------------------ helpers
@@ -532,9 +551,7 @@ class ACD:
     def _count(self, service: str, outcome: str) -> None:
         c = self._counters.get(service)
         if c is None:
-            c = self._counters[service] = dict.fromkeys(
-                ("offered", "answered", "abandoned", "overflowed", "disconnected", "callback"), 0
-            )
+            c = self._counters[service] = dict.fromkeys(_OUTCOME_COUNTERS, 0)
         c[outcome] += 1
 
     def _start_timer(self, key: TimerKey, at: float, out: list[Command]) -> None:
@@ -827,23 +844,30 @@ class ACD:
             self._release_agent(agent, call, out)
 
     def _on_abandoned(self, ev: CallAbandoned, out: list[Command]) -> None:
-        call = self._live_call(ev.call_id)
+        self._leave(ev.call_id, CallOutcome.ABANDONED, out)
+
+    def _on_withdrawn(self, ev: CallWithdrawn, out: list[Command]) -> None:
+        self._leave(ev.call_id, CallOutcome.WITHDRAWN, out)
+
+    def _leave(self, call_id: str, outcome: CallOutcome, out: list[Command]) -> None:
+        """A call not yet answered leaves the ACD (caller hung up, or the world took it)."""
+        call = self._live_call(call_id)
         if call.phase == "talking":
-            raise ACDError(f"call {ev.call_id!r} was answered; use CallEnded")
-        if call.first_queue is not None:
+            raise ACDError(f"call {call_id!r} was answered; use CallEnded")
+        if call.first_queue is not None and outcome is CallOutcome.ABANDONED:
             self._queues[call.first_queue].abandoned += 1
         if call.phase == "ringing" and call.agent_id is not None:
             agent = self._agents[call.agent_id]
             self._cancel_timer(("ring", call.call_id), out)
             agent.call_id = None
-            self._finish(call, CallOutcome.ABANDONED)
+            self._finish(call, outcome)
             self._transition(agent, plan(agent, Trigger.RING_CLEARED), out)
             if agent.state is _S.READY:
                 self._serve_agent(agent, out)
             return
         if call.script_waiting:
             self._cancel_timer(("script", call.call_id), out)
-        self._finish(call, CallOutcome.ABANDONED)
+        self._finish(call, outcome)
 
     def _take_back(self, call: _Call, agent: _Agent, trigger: Trigger, out: list[Command]) -> None:
         """A ringing call leaves its agent (RONA or failed delivery) and is routed again."""
@@ -878,6 +902,36 @@ class ACD:
             q.staffed += 1
         self._transition(agent, outcome, out)
         if agent.state is _S.READY:
+            self._serve_agent(agent, out)
+
+    def _on_skills_changed(self, ev: AgentSkillsChanged, out: list[Command]) -> None:
+        agent = self._agent_for(ev.agent_id)
+        unknown = [s for s in ev.skills if s not in self._queues]
+        if unknown:
+            raise ACDError(f"agent {ev.agent_id!r}: unknown skills {unknown}")
+        aid = agent.agent_id
+        ready = agent.state is _S.READY
+        kept = agent.skills.keys() & ev.skills.keys()
+        for q in agent.queues:
+            if q.name not in kept:
+                q.staffed -= 1
+                if ready:
+                    del q.idle[aid]
+                    q.available -= 1
+        agent.skills = ev.skills
+        agent.queues = [self._queues[s] for s in ev.skills]
+        for q in agent.queues:
+            if q.name not in kept:
+                q.staffed += 1
+                if ready:
+                    # keep the idle order (longest idle first) a newcomer must respect
+                    q.idle[aid] = agent
+                    q.available += 1
+                    if len(q.idle) > 1:
+                        order = sorted(q.idle.values(), key=lambda a: a.idle_since)
+                        q.idle.clear()
+                        q.idle.update((a.agent_id, a) for a in order)
+        if ready:
             self._serve_agent(agent, out)
 
     def _on_ready(self, ev: AgentReady | ForceReady, out: list[Command]) -> None:

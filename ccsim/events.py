@@ -43,6 +43,7 @@ __all__ = [
     "AgentLoggedOn",
     "AgentNotReady",
     "AgentReady",
+    "AgentSkillsChanged",
     "AgentState",
     "Announce",
     "BargeIn",
@@ -51,6 +52,7 @@ __all__ = [
     "CallEnded",
     "CallOffered",
     "CallOutcome",
+    "CallWithdrawn",
     "CancelTimer",
     "Command",
     "Conference",
@@ -100,6 +102,18 @@ class CallOutcome(StrEnum):
     OVERFLOWED = "overflowed"
     DISCONNECTED = "disconnected"
     CALLBACK = "callback"
+    #: the world routed the call elsewhere (a switch's default routing): no ACD outcome
+    WITHDRAWN = "withdrawn"
+
+
+def _check_skills(value: Mapping[str, int]) -> Mapping[str, int]:
+    """A frozen copy of a skill -> level (1..16) mapping, checked."""
+    skills = dict(value)
+    for skill, level in skills.items():
+        _check_id("skill name", skill)
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 16:
+            raise ValueError(f"skills[{skill!r}] must be a level 1..16, got {level!r}")
+    return MappingProxyType(skills)
 
 
 def _check_id(name: str, value: object) -> None:
@@ -192,6 +206,25 @@ class CallAbandoned(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CallWithdrawn(Event):
+    """The world took the call away from the ACD before an agent answered it.
+
+    A switch hands a call to its own default routing when the router is
+    unreachable or cannot place it (link loss, nobody staffed); the caller did
+    not hang up, so counting it abandoned would distort abandonment figures.
+    ``reason`` says why (e.g. ``default_route``).
+    """
+
+    call_id: str
+    reason: str = "default_route"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        _check_id("call_id", self.call_id)
+        _check_id("reason", self.reason)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryFailed(Event):
     """The world could not ring the chosen agent (station busy, route rejected).
 
@@ -233,12 +266,22 @@ class AgentLoggedOn(AgentEvent):
 
     def __post_init__(self) -> None:
         AgentEvent.__post_init__(self)
-        skills = dict(self.skills)
-        for skill, level in skills.items():
-            _check_id("skill name", skill)
-            if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 16:
-                raise ValueError(f"skills[{skill!r}] must be a level 1..16, got {level!r}")
-        object.__setattr__(self, "skills", MappingProxyType(skills))
+        object.__setattr__(self, "skills", _check_skills(self.skills))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSkillsChanged(AgentEvent):
+    """A logged-on agent's skills are replaced at run time (dynamic configuration).
+
+    Supervisors move agents between queues during the day to follow the
+    traffic; the change takes effect for the next call, never the current one.
+    """
+
+    skills: Mapping[str, int] = field(hash=False)
+
+    def __post_init__(self) -> None:
+        AgentEvent.__post_init__(self)
+        object.__setattr__(self, "skills", _check_skills(self.skills))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,11 +21,13 @@ from ccsim.events import (
     AgentLoggedOn,
     AgentNotReady,
     AgentReady,
+    AgentSkillsChanged,
     AgentState,
     CallAbandoned,
     CallAnswered,
     CallEnded,
     CallOffered,
+    CallWithdrawn,
     CancelTimer,
     Command,
     Deliver,
@@ -69,6 +71,8 @@ class ACDMachine(RuleBasedStateMachine):
         self.outcome: dict[str, str] = {}
         self.offered: list[str] = []
         self.order = 0
+        #: each agent's skills now (changed at run time by ``change_skills``)
+        self.skills: dict[str, dict[str, int]] = {a: dict(s) for a, s in SKILLS.items()}
 
     # ---------------------------------------------------------------- plumbing
 
@@ -99,6 +103,7 @@ class ACDMachine(RuleBasedStateMachine):
             agent = cmd.agent_id
             assert self.state.get(agent) is AgentState.READY, "delivered to an agent not READY"
             assert agent not in self.agent_call, "agent would hold two calls"
+            assert cmd.queue in self.skills[agent], "delivered from a queue the agent lacks"
             assert cmd.call_id not in self.outcome
             if cmd.queue in self.waiting and cmd.call_id in self.waiting[cmd.queue]:
                 # priority first, then FIFO within the queue the call was taken from
@@ -189,6 +194,37 @@ class ACDMachine(RuleBasedStateMachine):
 
         self.send(CallAbandoned(at=self.now, call_id=call), accepted)
 
+    @rule(i=st.integers(0, 200), dt=st.floats(0, 30))
+    def withdraw(self, i: int, dt: float) -> None:
+        """The switch takes a call back (default routing): it leaves without an ACD outcome."""
+        self.advance(dt)
+        live = [c for c in self.offered if c not in self.outcome]
+        if not live:
+            return
+        call = live[i % len(live)]
+
+        def accepted() -> None:
+            self.set_outcome(call, "withdrawn")
+            agent = self.ringing.pop(call, None)
+            if agent is not None:
+                del self.agent_call[agent]
+
+        self.send(CallWithdrawn(at=self.now, call_id=call), accepted)
+
+    @rule(
+        agent=st.sampled_from(AGENTS),
+        skills=st.dictionaries(
+            st.sampled_from(["gen", "vip"]), st.integers(1, 16), min_size=1, max_size=2
+        ),
+    )
+    def change_skills(self, agent: str, skills: dict[str, int]) -> None:
+        def accepted() -> None:
+            self.skills[agent] = dict(skills)
+
+        out = self.send(AgentSkillsChanged(at=self.now, agent_id=agent, skills=skills), accepted)
+        logged_on = self.state.get(agent, AgentState.LOGGED_OFF) is not AgentState.LOGGED_OFF
+        assert (out is not None) == logged_on, "skills change accepted iff logged on"
+
     @rule(
         agent=st.sampled_from(AGENTS),
         kind=st.sampled_from(
@@ -210,8 +246,10 @@ class ACDMachine(RuleBasedStateMachine):
         self.advance(dt)
         at = self.now
         ev: Event = {
-            "logon": AgentLoggedOn(at=at, agent_id=agent, skills=SKILLS[agent]),
-            "logon_ready": AgentLoggedOn(at=at, agent_id=agent, skills=SKILLS[agent], ready=True),
+            "logon": AgentLoggedOn(at=at, agent_id=agent, skills=self.skills[agent]),
+            "logon_ready": AgentLoggedOn(
+                at=at, agent_id=agent, skills=self.skills[agent], ready=True
+            ),
             "ready": AgentReady(at=at, agent_id=agent),
             "not_ready": AgentNotReady(at=at, agent_id=agent, reason="break"),
             "logoff": AgentLoggedOff(at=at, agent_id=agent),
@@ -276,7 +314,7 @@ class ACDMachine(RuleBasedStateMachine):
         for name, q in snap["queues"].items():
             assert q["length"] == len(self.waiting[name])
             assert q["available"] == sum(
-                1 for a, s in self.state.items() if s is AgentState.READY and name in SKILLS[a]
+                1 for a, s in self.state.items() if s is AgentState.READY and name in self.skills[a]
             )
 
     @invariant()
@@ -288,7 +326,9 @@ class ACDMachine(RuleBasedStateMachine):
                 assert call not in live
             elif call not in self.outcome:
                 assert call in live, f"{call} vanished without an outcome"
-        totals = {"answered": 0, "abandoned": 0, "overflowed": 0, "disconnected": 0, "callback": 0}
+        totals = dict.fromkeys(
+            ("answered", "abandoned", "overflowed", "disconnected", "callback", "withdrawn"), 0
+        )
         for o in self.outcome.values():
             totals[o] += 1
         for k, v in totals.items():

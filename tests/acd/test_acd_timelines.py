@@ -10,12 +10,14 @@ from ccsim.events import (
     AgentLoggedOn,
     AgentNotReady,
     AgentReady,
+    AgentSkillsChanged,
     Announce,
     BargeIn,
     CallAbandoned,
     CallAnswered,
     CallEnded,
     CallOffered,
+    CallWithdrawn,
     CancelTimer,
     Conference,
     Deliver,
@@ -171,6 +173,77 @@ def test_abandon_while_queued_and_while_ringing() -> None:
     assert acd.counters("gen").abandoned == 2
     with pytest.raises(ACDError):
         acd.where_is("r")
+
+
+def test_withdrawn_calls_leave_without_counting_as_abandoned() -> None:
+    acd = single()
+    acd.handle(CallOffered(at=0, call_id="q", service="gen"))
+    assert acd.handle(CallWithdrawn(at=5, call_id="q")) == []
+    logon(acd, 6, "a1")
+    acd.handle(CallOffered(at=7, call_id="r", service="gen"))
+    assert acd.handle(CallWithdrawn(at=9, call_id="r", reason="link_lost")) == [
+        CancelTimer(key=("ring", "r")),
+        st("a1", S.READY),
+    ]
+    c = acd.counters("gen")
+    assert (c.offered, c.withdrawn, c.abandoned) == (2, 2, 0)
+    assert acd.queue("gen").abandoned == 0
+    assert acd.queue("gen").length == 0
+    acd.handle(CallOffered(at=10, call_id="t", service="gen"))
+    acd.handle(CallAnswered(at=11, call_id="t", agent_id="a1"))
+    with pytest.raises(ACDError, match="answered"):
+        acd.handle(CallWithdrawn(at=12, call_id="t"))
+    with pytest.raises(ACDError):
+        acd.handle(CallWithdrawn(at=12, call_id="never-offered"))
+
+
+def test_skills_change_moves_the_agent_between_queues() -> None:
+    cfg = ACDConfig(
+        queues={"gen": QueueConfig(name="gen"), "vip": QueueConfig(name="vip")},
+        default_wrap_up=0.0,
+    )
+    acd = ACD(cfg)
+    logon(acd, 0, "a1", {"gen": 1})
+    logon(acd, 1, "a2", {"vip": 1})
+    acd.handle(CallOffered(at=2, call_id="v1", service="vip"))
+    acd.handle(CallOffered(at=3, call_id="v2", service="vip"))  # a2 rings with v1; v2 waits
+    assert acd.queue("vip").length == 1
+    # a1 gains vip: the waiting vip call goes to a1 at once
+    assert acd.handle(AgentSkillsChanged(at=4, agent_id="a1", skills={"gen": 1, "vip": 3})) == [
+        Deliver(call_id="v2", agent_id="a1", queue="vip"),
+        StartTimer(key=("ring", "v2"), at=4 + acd.config.ring_timeout),
+    ]
+    assert (acd.queue("vip").staffed, acd.queue("gen").staffed) == (2, 1)
+    acd.handle(CallAnswered(at=5, call_id="v2", agent_id="a1"))
+    # a1 drops gen while talking: the current call is unaffected, later gen calls wait
+    assert acd.handle(AgentSkillsChanged(at=6, agent_id="a1", skills={"vip": 3})) == []
+    assert acd.queue("gen").staffed == 0
+    acd.handle(CallEnded(at=7, call_id="v2"))
+    assert acd.agent("a1").state is S.READY
+    assert acd.handle(CallOffered(at=8, call_id="g1", service="gen")) == [
+        Enqueue(call_id="g1", queue="gen", priority=0)
+    ]
+    assert acd.queue("vip").available == 1 and acd.queue("gen").available == 0
+    with pytest.raises(ACDError, match="unknown skills"):
+        acd.handle(AgentSkillsChanged(at=9, agent_id="a1", skills={"nope": 1}))
+    with pytest.raises(ACDError, match="not logged on"):
+        acd.handle(AgentSkillsChanged(at=9, agent_id="zz", skills={"gen": 1}))
+    assert dict(acd.agent("a1").skills) == {"vip": 3}
+
+
+def test_skills_change_keeps_longest_idle_order() -> None:
+    cfg = ACDConfig(
+        queues={"gen": QueueConfig(name="gen"), "vip": QueueConfig(name="vip")},
+        default_wrap_up=0.0,
+    )
+    acd = ACD(cfg)
+    logon(acd, 0, "early", {"vip": 1})  # idle since 0
+    logon(acd, 5, "late", {"gen": 1})  # idle since 5
+    acd.handle(AgentSkillsChanged(at=6, agent_id="early", skills={"vip": 1, "gen": 1}))
+    # the agent idle longest gets the call although it joined the gen queue last
+    assert acd.handle(CallOffered(at=7, call_id="g", service="gen"))[0] == Deliver(
+        call_id="g", agent_id="early", queue="gen"
+    )
 
 
 def test_delivery_failed_requeues_and_makes_agent_not_ready() -> None:
