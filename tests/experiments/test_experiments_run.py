@@ -6,7 +6,9 @@ notice when a study API change breaks one. Each runs here as a reader would
 process pool is its own), and its outputs are checked for the shape its
 README promises, plus what theory says about the numbers: offered calls grow
 with the multiplier, service level falls (common random numbers along the
-curve), and an A/A policy comparison gives exactly zero differences.
+curve), an A/A policy comparison gives exactly zero differences, and the
+live ACD routing the emulator's calls (two real processes over CSTA) agrees
+with ``ccsim.simulate`` within Welch intervals.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def run(name: str, out: Path) -> str:
     return proc.stdout
 
 
-@pytest.mark.parametrize("name", ["hotline_overflow", "policy_comparison"])
+@pytest.mark.parametrize("name", ["hotline_overflow", "policy_comparison", "live_parity"])
 def test_experiment_is_complete(name: str) -> None:
     for f in ("config.toml", "run.py", "README.md"):
         assert (EXPERIMENTS / name / f).is_file(), f"experiments/{name}/{f} is missing"
@@ -107,3 +109,36 @@ def test_policy_comparison(tmp_path: Path) -> None:
     assert len(aa) and (aa[["difference", "ci_low", "ci_high"]] == 0).all().all()
     assert (diff["ci_low"] <= diff["difference"]).all()
     assert (diff["difference"] <= diff["ci_high"]).all()
+
+
+def test_live_parity(tmp_path: Path) -> None:
+    """``ccsim pbx`` + ``ccsim acd`` as processes agree with ``ccsim.simulate``."""
+    out = tmp_path / "parity"
+    printed = run("live_parity", out)
+    assert "parity holds" in printed
+    reps = pd.read_csv(out / "replications.csv")
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    cfg = result["config"]
+    assert sorted(reps["source"].unique()) == ["live", "simulate"]
+    live = reps[reps["source"] == "live"]
+    assert len(live) == cfg["replications"]
+    # 360 calls/h over the window: the ACD was offered (and routed) the traffic
+    window_hours = cfg["horizon_hours"] - cfg["warmup_seconds"] / 3600
+    assert (live["offered"] > 0.7 * 360 * window_hours).all(), live["offered"].tolist()
+    assert (live["unfinished"] == 0).all()
+    comp = pd.read_csv(out / "comparison.csv")
+    assert comp["kpi"].tolist() == cfg["kpis"]
+    assert comp["contains_zero"].all()
+    assert (comp["ci_low"] <= comp["difference"]).all()
+    assert (comp["difference"] <= comp["ci_high"]).all()
+    # the recording replays offline into a fresh ACD: every answered call was delivered
+    from ccsim import load_scenario  # noqa: PLC0415
+    from ccsim.events import CallAnswered, Deliver  # noqa: PLC0415
+    from ccsim.live.acd import live_acd, read_recording  # noqa: PLC0415
+    from ccsim.live.binding import replay  # noqa: PLC0415
+
+    events = list(read_recording(out / "acd-0.jsonl"))
+    commands = replay(live_acd(load_scenario(EXPERIMENTS / "live_parity" / "center.toml")), events)
+    delivered = {c.call_id for c in commands if isinstance(c, Deliver)}
+    answered = {e.call_id for e in events if isinstance(e, CallAnswered)}
+    assert answered and answered <= delivered
