@@ -4,7 +4,8 @@ Workload: a 1,000-agent, 10-skill center (10 routing points, each queueing to
 one skill; every agent has two skills), routed by ``ccsim acd`` running as its
 own process (one asyncio loop: one core) at speed 1. The benchmark is the
 switch: a CSTA server written with ``ccsim.live.link.serve`` that answers the
-ACD's RouteRegister / MonitorStart / GetAgentState (all agents ready), then
+ACD's RouteRegister / MonitorStart / GetAgentState (all agents ready) and its
+resync's SnapshotDevice (no calls anywhere), refuses an ECMA-354 session, then
 offers RouteRequests at a fixed rate, evenly spaced. Each RouteSelect is timed
 against its RouteRequest; the selected agent answers at once (Established),
 talks ``--talk`` seconds (ConnectionCleared, RouteEnd) and is ready again
@@ -120,9 +121,13 @@ class FakeSwitch:
                     agent_id=msg.device.number, logged_on=True, agent_info=(info,)
                 )
                 await link.respond(item, m.GetAgentStateResponse(agent_state_list=(entry,)))
+            elif isinstance(msg, m.SnapshotDevice):  # the ACD's resync: no calls anywhere
+                await link.respond(item, m.SnapshotDeviceResponse())
                 self.states += 1
-                if self.states == len(self.stations):
+                if self.states == len(self.stations) + SKILLS:  # stations + routing points
                     self.ready.set()
+            elif isinstance(msg, m.StartApplicationSession):  # no ECMA-354 here
+                await link.respond(item, m.CSTAErrorCode.of("operation", "serviceNotSupported"))
             elif isinstance(msg, m.SetAgentState):
                 await link.respond(item, m.SetAgentStateResponse())
             else:

@@ -25,11 +25,14 @@ RouteRequest -> RouteSelect to the agent the ACD chooses. --speed and --start
 must match a scaled-time emulator's (ACD time = start + wall seconds x speed).
 Runs until SIGINT or SIGTERM; --record keeps the ACD's input for offline replay;
 --db writes the call log (calls, deliveries, agent states) to a database.
+--api serves the supervisor / wallboard HTTP API on the same event loop
+(bearer tokens from --api-tokens and $CCSIM_API_TOKENS; see docs/live-api.md).
 
 examples:
   ccsim pbx --scenario hotline --port 4000 --route-timeout 0 --routed-ring-timeout 0
   ccsim acd --pbx 127.0.0.1:4000 --scenario hotline --record acd-events.jsonl
   ccsim acd --pbx 127.0.0.1:4000 --scenario hotline --db sqlite:///acd.sqlite
+  ccsim acd --pbx 127.0.0.1:4000 --scenario hotline --api 127.0.0.1:8080 --api-tokens tokens.toml
 """
 
 
@@ -51,7 +54,23 @@ def register(sub: Any) -> None:
         "--start", default="00:00", metavar="HH:MM", help="time of day at start-up (00:00)"
     )
     p.add_argument("--record", metavar="FILE", help="write the ACD's input events (JSON lines)")
-    p.add_argument("--api", metavar="HOST:PORT", help="supervisor HTTP API (not yet available)")
+    p.add_argument(
+        "--api",
+        metavar="[HOST:]PORT",
+        help="serve the supervisor / wallboard HTTP API there (a bare PORT: 127.0.0.1:PORT)",
+    )
+    p.add_argument(
+        "--api-tokens",
+        metavar="FILE",
+        help="API bearer tokens: TOML or JSON, [[tokens]] with token (or sha256), name, role;"
+        " required for a non-loopback --api",
+    )
+    p.add_argument(
+        "--api-open-reads",
+        action="store_true",
+        help="let reads and the stream through without a token (wallboards on a trusted LAN)",
+    )
+    p.add_argument("--api-audit", metavar="FILE", help="append the API audit log here (JSON lines)")
     p.add_argument(
         "--db",
         metavar="URL",
@@ -61,11 +80,42 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _address(text: str) -> tuple[str, int]:
+def _address(text: str, option: str = "--pbx", *, zero: bool = False) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise CliError(f"--pbx must be HOST:PORT, got {text!r}")
-    return host, int(port)
+    low = 0 if zero else 1
+    if not sep or not host or not port.isdigit() or not low <= int(port) < 65536:
+        raise CliError(f"{option} must be HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _api(args: argparse.Namespace) -> tuple[str, int, Any] | None:
+    """The API's address and tokens, checked before anything connects (None: no API)."""
+    if args.api is None:
+        for flag in ("api_tokens", "api_audit"):
+            if getattr(args, flag) is not None:
+                raise CliError(f"--{flag.replace('_', '-')} needs --api")
+        return None
+    from ccsim.live.api import TokenStore, is_loopback  # noqa: PLC0415
+
+    text = args.api.strip()
+    # a bare port is served on loopback: the safe default
+    host, port = _address(f"127.0.0.1:{text}" if text.isdigit() else text, "--api", zero=True)
+    if not is_loopback(host) and args.api_tokens is None:
+        raise CliError(
+            f"--api {args.api} is not a loopback address: refusing to serve it"
+            " without --api-tokens FILE"
+        )
+    try:
+        tokens = TokenStore.configured(args.api_tokens)
+    except ValueError as exc:
+        raise CliError(f"--api-tokens: {exc}") from None
+    if not tokens:
+        print(
+            "ccsim: warning: no API tokens (--api-tokens, $CCSIM_API_TOKENS):"
+            + (" reads only" if args.api_open_reads else " every request will be refused"),
+            file=sys.stderr,
+        )
+    return host, port, tokens
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,9 +124,8 @@ def run(args: argparse.Namespace) -> int:
     from ccsim.live.acd import LiveACD  # noqa: PLC0415
     from ccsim.scenario import parse_clock  # noqa: PLC0415
 
-    if args.api is not None:
-        raise CliError("--api is not yet available in ccsim acd")
     host, port = _address(args.pbx)
+    api = _api(args)
     if not 0 < args.speed < float("inf"):
         raise CliError(f"--speed must be a finite number > 0, got {args.speed}")
     try:
@@ -102,10 +151,28 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except (SQLAlchemyError, ImportError) as exc:
         raise CliError(f"--db {args.db}: {exc}") from None
-    return asyncio.run(_serve(live, args.pbx))
+    return asyncio.run(_serve(live, args.pbx, api, args))
 
 
-async def _serve(live: Any, where: str) -> int:
+async def _start_api(live: Any, api: tuple[str, int, Any], args: argparse.Namespace) -> Any:
+    from ccsim.live.api import ApiServer, Audit, create_api  # noqa: PLC0415
+
+    host, port, tokens = api
+    audit = Audit(args.api_audit, call_log=live.call_log)
+    app = create_api(live, tokens=tokens, audit=audit, open_reads=args.api_open_reads)
+    server = ApiServer(app, host, port)
+    try:
+        await server.start()
+    except OSError:
+        audit.close()
+        raise
+    print(f"API on http://{host}:{server.port}", file=sys.stderr, flush=True)
+    return server, audit
+
+
+async def _serve(
+    live: Any, where: str, api: tuple[str, int, Any] | None = None, args: Any = None
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -117,9 +184,20 @@ async def _serve(live: Any, where: str) -> int:
     except OSError as exc:
         print(f"ccsim: error: cannot connect to {where}: {exc}", file=sys.stderr)
         return 2
+    served: Any = None
+    if api is not None:
+        try:
+            served = await _start_api(live, api, args)
+        except OSError as exc:
+            await live.close()
+            print(f"ccsim: error: --api {args.api}: {exc}", file=sys.stderr)
+            return 2
     await live.ready.wait()
     print(f"routing for {where}", flush=True)
     await stop.wait()
+    if served is not None:
+        await served[0].close()
+        served[1].close()
     await live.close()
     print(f"stopped: {live.status()}", flush=True)
     return 0

@@ -28,6 +28,7 @@ routing points their names (or the service name), plain stations 9001-9010.
 examples:
   ccsim pbx --scenario hotline --start 08:00 --speed 60
   ccsim pbx --scenario my.toml --port 5060 --trace csta.jsonl
+  ccsim pbx --scenario hotline --require-session --session-duration 60
 """
 
 
@@ -87,6 +88,19 @@ def register(sub: Any) -> None:
         help="mean seconds before an external number answers (8)",
     )
     p.add_argument("--edition", type=int, default=None, help="ECMA-323 edition emitted (2-6)")
+    p.add_argument(
+        "--require-session",
+        action="store_true",
+        help="refuse every request but StartApplicationSession/SystemStatus until an "
+        "ECMA-354 application session is started (operation/securityViolation)",
+    )
+    p.add_argument(
+        "--session-duration",
+        type=int,
+        default=180,
+        metavar="SECS",
+        help="longest application session granted; unrenewed sessions expire (180)",
+    )
     p.set_defaults(func=run)
 
 
@@ -120,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--answer-probability must be in [0, 1] and --answer-delay >= 0")
     if args.edition is not None and args.edition not in range(2, 7):
         raise CliError(f"--edition must be 2..6, got {args.edition}")
+    if args.session_duration < 1:
+        raise CliError(f"--session-duration must be >= 1, got {args.session_duration}")
     try:
         text = args.start.strip()
         start = float(parse_clock(float(text) if text.replace(".", "", 1).isdigit() else text))
@@ -134,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
         external_answer_delay=args.answer_delay,
         routed_ring_timeout=args.routed_ring_timeout,
         record=False,  # an endless run keeps no per-call rows
+        require_session=args.require_session,
+        session_duration=args.session_duration,
     )
     try:
         emulator = Emulator(

@@ -2,10 +2,13 @@
 
 ``LiveACD`` is the asyncio world around the sans-I/O ``Binding``: it keeps a
 CSTA link to the switch (``ccsim.live.link.open_client``, reconnecting with
-backoff), and on every (re)connection registers as router of the scenario's
-routing points (``RouteRegister``), monitors every agent station
-(``MonitorStart``) and asks each agent's state (``GetAgentState``). Then it
-feeds every message to the binding with the time of a ``clock`` and carries out
+backoff), and on every (re)connection starts an ECMA-354 application session
+when the switch offers one, registers as router of the scenario's routing
+points (``RouteRegister``), monitors every agent station (``MonitorStart``),
+asks each agent's state (``GetAgentState``) and resynchronises calls from
+``SnapshotDevice`` of every station and routing point (``Binding.resync``)
+before it routes again; route requests that arrive meanwhile are held and
+answered right after. Then it feeds every message to the binding with the time of a ``clock`` and carries out
 the actions: requests to the switch (in order, without waiting for one answer
 before sending the next) and ACD timers as ``loop.call_later`` handles that
 feed ``TimerFired`` back.
@@ -47,7 +50,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -59,7 +62,7 @@ from ccsim.acd import ACD
 from ccsim.acd_config import ACDConfig
 from ccsim.csta import DeviceID, EventReceived, RequestReceived
 from ccsim.csta import messages as m
-from ccsim.csta.connection import LocalProtocolError
+from ccsim.csta.connection import ConnectionClosed, LocalProtocolError
 from ccsim.events import Command, Event, TimerKey
 from ccsim.live.binding import (
     Action,
@@ -73,6 +76,7 @@ from ccsim.live.binding import (
     event_to_json,
 )
 from ccsim.live.calllog import CallLog
+from ccsim.live.kpis import KpiTracker
 from ccsim.live.link import CstaClient, CstaError, CstaLink, LinkClosedError
 from ccsim.routing.registry import BUILTIN_POLICIES
 from ccsim.scenario import Scenario, resolve_policy
@@ -253,6 +257,10 @@ class LiveACD:
         self.connections = 0
         #: supervisors' stations monitored so the ACD sees the end of calls they joined
         self.supervisor_stations: set[str] = set()
+        #: live KPIs per service (today, last 15 minutes) for the API's wallboard
+        self.kpis = KpiTracker.from_scenario(scenario)
+        #: more callbacks with each accepted event and its commands (the API's, tests')
+        self.record_listeners: list[Callable[[Event, list[Command]], None]] = []
 
     # ------------------------------------------------------------------ life cycle
 
@@ -297,11 +305,29 @@ class LiveACD:
         await self.close()
 
     async def _on_connect(self, link: CstaLink) -> None:
+        """(Re)connected: session, registration, monitors, agent states, resync; then route.
+
+        Order matters for never losing a call: an ECMA-354 session first (a
+        switch that requires one refuses everything else; one that does not
+        know it refuses just that), then ``RouteRegister`` so no new call is
+        missed, then monitors and ``GetAgentState`` of every station, then
+        ``SnapshotDevice`` of every station and routing point for the
+        binding's ``resync``. Routeing messages arriving meanwhile are held by
+        ``_read`` and handled after the resync, in order, before ``ready``:
+        no ``RouteSelect`` goes out on a stale view, and no request is left
+        unanswered.
+        """
         self.ready.clear()
+        self._held: list[m.Message] = []
         binding = self.binding
+        if binding.on_default_routed is None:
+            binding.on_default_routed = self._default_routed
+            binding.on_foreign_ended = self._foreign_ended
         if self.connections:  # a reconnection: the old dialogues are gone
             self._run(binding.link_lost(self.now()))
         self.connections += 1
+        restart = self.connections == 1
+        await self._start_session(link)
         binding.route_register_req_ids.clear()
         for rp in self.devices:
             try:
@@ -329,12 +355,42 @@ class LiveACD:
                 self._run(binding.on_agent_state(station, state.agent_state_list[0], self.now()))
 
         await asyncio.gather(*(monitor(s) for s in stations))
+
+        async def snapshot(device: str) -> tuple[str, list[tuple[str, str]] | None]:
+            try:
+                snap = await link.request(
+                    m.SnapshotDevice(snapshot_object=DeviceID(device)), timeout=self.resync_timeout
+                )
+            except (CstaError, TimeoutError) as exc:
+                # that device's calls are left as the ACD has them
+                log.warning("SnapshotDevice %s refused: %s", device, exc or "no answer")
+                return device, None
+            if not isinstance(snap, m.SnapshotDeviceResponse):
+                return device, None
+            return device, [
+                (item.connection_identifier.call_id or "", item.local_call_state or "")
+                for item in snap.snapshot_data
+            ]
+
+        snapshots = dict(await asyncio.gather(*(snapshot(d) for d in [*stations, *self.devices])))
+        routing = self._waiting_routes()
+        try:
+            self._run(binding.resync(snapshots, self.now(), routing=routing))
+        except Exception:  # a resync that fails must not stop routing for good
+            log.exception("resync failed")
+        if restart and self.call_log is not None:
+            self.call_log.settle_earlier()
+        held, self._held = self._held, []
+        for msg in held:  # answered now, in the order they came
+            self._handle(msg)
         self.ready.set()
         log.info(
-            "live ACD on %s: %d routing points, %d stations",
+            "live ACD on %s: %d routing points, %d stations, %d calls held back, %d foreign calls",
             link.peer,
             len(binding.route_register_req_ids),
             len(stations),
+            len(held),
+            len(binding.foreign),
         )
 
     # ------------------------------------------------------------------ supervisor
@@ -435,23 +491,187 @@ class LiveACD:
             pending=pending.value if pending is not None else None,
         )
 
+    # ---- run-time roster (API)
+
+    async def add_agent(
+        self, agent_id: str, skills: Mapping[str, int], station: str | None = None
+    ) -> AgentInfo:
+        """Add an agent to the roster at run time and start watching its station.
+
+        The station (default: the agent id, as in scenarios) gets a device
+        monitor and a ``GetAgentState``, exactly as at (re)connection, so an agent
+        already logged on at the switch is known to the ACD at once. Raises
+        ``ValueError`` for a bad id or skills, ``SupervisorError`` when the agent or
+        the station is already in the roster or the switch refuses the station
+        (the roster is then left as it was).
+        """
+        station = agent_id if station is None else station
+        info = self._roster_entry(agent_id, station, skills)
+        if agent_id in self.binding.agents:
+            raise SupervisorError(f"agent {agent_id!r} is already in the roster")
+        owner = self.binding.agent_at.get(station)
+        if owner is not None or station in self.supervisor_stations:
+            raise SupervisorError(
+                f"station {station!r} is already in use ({owner or 'supervisor'})"
+            )
+        client = self.client
+        if client is None or not self.ready.is_set():
+            raise SupervisorError("not connected to the switch")
+        self.binding.add_agent(info)
+        try:
+            await client.request(m.MonitorStart(device=DeviceID(station)))
+            state = await client.request(m.GetAgentState(device=DeviceID(station)))
+        except (CstaError, LinkClosedError, LocalProtocolError, TimeoutError, OSError) as exc:
+            self.binding.remove_agent(agent_id)
+            raise SupervisorError(f"station {station!r}: the switch refused it ({exc})") from None
+        if isinstance(state, m.GetAgentStateResponse) and state.agent_state_list:
+            self._run(self.binding.on_agent_state(station, state.agent_state_list[0], self.now()))
+        log.info("roster: added agent %s at station %s with %s", agent_id, station, dict(skills))
+        return info
+
+    def set_skills(self, agent_id: str, skills: Mapping[str, int]) -> AgentInfo:
+        """Replace an agent's skills: in the roster (the next logon) and, if logged on, in the ACD.
+
+        A logged-on agent's change is ``AgentSkillsChanged`` (recorded like any
+        event; a READY agent may be offered a waiting call of a new skill at once).
+        Raises ``KeyError`` for an agent not in the roster, ``ValueError`` for
+        unknown skills or levels outside 1..16; nothing changes then.
+        """
+        old = self.binding.agents.get(agent_id)
+        if old is None:
+            raise KeyError(agent_id)
+        info = self._roster_entry(agent_id, old.station, skills)
+        if self.binding.logged_on(agent_id):
+            rejected = self.binding.stats.rejected
+            event = ev.AgentSkillsChanged(at=self.now(), agent_id=agent_id, skills=info.skills)
+            self._run(self.binding.feed(event))
+            if self.binding.stats.rejected != rejected:
+                raise ValueError(f"the ACD refused the change: {self.binding.stats.errors[-1]}")
+        self.binding.agents[agent_id] = info
+        log.info("roster: agent %s skills now %s", agent_id, dict(info.skills))
+        return info
+
+    def remove_agent(self, agent_id: str) -> AgentInfo:
+        """Remove a logged-off agent from the roster (its station's events are then ignored).
+
+        Raises ``KeyError`` for an agent not in the roster and ``SupervisorError``
+        while the agent is logged on (log them off first: ``force_logout``).
+        """
+        info = self.binding.agents.get(agent_id)
+        if info is None:
+            raise KeyError(agent_id)
+        if self.binding.logged_on(agent_id):
+            raise SupervisorError(f"agent {agent_id!r} is logged on: log them off first")
+        self.binding.remove_agent(agent_id)
+        log.info("roster: removed agent %s", agent_id)
+        return info
+
+    def _roster_entry(self, agent_id: str, station: str, skills: Mapping[str, int]) -> AgentInfo:
+        """A checked roster entry: ids non-empty, skills known to the ACD, levels 1..16."""
+        for name, value in (("agent id", agent_id), ("station", station)):
+            if not isinstance(value, str) or not value.strip() or len(value) > 64:
+                raise ValueError(f"{name} must be a non-empty string of at most 64 characters")
+            if not value.isprintable():
+                raise ValueError(f"{name} must be printable, got {value!r}")
+        if not isinstance(skills, Mapping) or not skills:
+            raise ValueError("skills must be a non-empty mapping of skill -> level 1..16")
+        unknown = sorted(set(skills) - set(self.acd.config.queues))
+        if unknown:
+            raise ValueError(f"unknown skills {unknown} (known: {sorted(self.acd.config.queues)})")
+        # the event's own check (levels 1..16, names) so the roster never holds what
+        # the ACD would refuse at logon
+        checked = ev.AgentSkillsChanged(at=0.0, agent_id=agent_id, skills=skills).skills
+        return AgentInfo(agent_id=agent_id, station=station, skills=dict(checked))
+
     # ------------------------------------------------------------------ the loop
 
     def now(self) -> float:
         """ACD time now (never before the ACD's own clock)."""
         return max(self.clock(), self.acd.now)
 
+    #: application session asked of switches that support ECMA-354 (wall seconds)
+    session_duration: int = 60
+    #: wall seconds to wait for StartApplicationSession and SnapshotDevice answers
+    #: (a switch that ignores what it does not support must not stall the start)
+    resync_timeout: float = 5.0
+    #: the routeing dialogue: held back while the ACD resynchronises
+    _ROUTEING = (m.RouteRequest, m.ReRoute, m.RouteEnd)
+
+    async def _start_session(self, link: CstaLink) -> None:
+        """Start an ECMA-354 application session; a switch that refuses gets none.
+
+        The connection then renews it (``ResetApplicationSessionTimer`` at half
+        the granted duration) and the client stops it on close.
+        """
+        try:
+            started = await link.request(
+                m.StartApplicationSession(
+                    application_id="ccsim-acd",
+                    requested_session_duration=self.session_duration,
+                ),
+                timeout=self.resync_timeout,
+            )
+        except (CstaError, TimeoutError) as exc:
+            # serviceNotSupported, or a switch that does not answer unknown requests
+            log.info("no application session on %s: %s", link.peer, exc or "no answer")
+            return
+        if isinstance(started, m.StartApplicationSessionPosResponse):
+            log.info(
+                "application session %s on %s (%s s)",
+                started.session_id,
+                link.peer,
+                started.actual_session_duration,
+            )
+
+    def _waiting_routes(self) -> set[str]:
+        """Calls with a route request received but not handled yet (held, or still queued).
+
+        Any request the switch sent before the snapshots' answers is among them,
+        so a call the snapshot finds queued at a routing point and listed here is
+        the ACD's to route, not one the switch routes by default.
+        """
+        messages = list(self._held)
+        if self.client is not None:
+            messages += [
+                item.message
+                for item in self.client.queued()
+                if isinstance(item, EventReceived | RequestReceived)
+            ]
+        return {
+            msg.routed_call.call_id or ""
+            for msg in messages
+            if isinstance(msg, m.RouteRequest) and msg.routed_call is not None
+        }
+
+    def _default_routed(
+        self, call_id: str, device: str, state: str, at: float, known: bool
+    ) -> None:
+        """The binding found a call the switch routed by itself: log it (once)."""
+        if self.call_log is None or known:
+            return  # known: the ACD had it and logged it withdrawn
+        station = device in self.binding.agent_at
+        self.call_log.default_routed(
+            call_id,
+            at,
+            service=self.devices.get(device, ""),
+            routing_point="" if station else device,
+            agent_id=self.binding.agent_at.get(device),
+        )
+
+    def _foreign_ended(self, call_id: str, at: float) -> None:
+        if self.call_log is not None:
+            self.call_log.foreign_ended(call_id, at)
+
     async def _read(self) -> None:
         assert self.client is not None
-        binding = self.binding
-        async for item in self.client.events():
+        client = self.client
+        async for item in client.events():
             if isinstance(item, EventReceived | RequestReceived):
                 msg = item.message
-                try:
-                    actions = binding.on_message(msg, self.now())
-                except Exception:  # bad input must never stop the router
-                    log.exception("binding failed on %s", type(msg).__name__)
+                if not self.ready.is_set() and isinstance(msg, self._ROUTEING):
+                    self._held.append(msg)  # answered once the resync is done
                     continue
+                actions = self._handle(msg, run=False)
                 if not actions:
                     continue
                 if all(not isinstance(a, Send) or not type(a.message).RESPONSES for a in actions):
@@ -463,6 +683,25 @@ class LiveACD:
                             self._run((action,))
                 else:
                     self._run(actions)
+            elif isinstance(item, ConnectionClosed) and not client.closing:
+                # the switch takes back the calls not yet answered now, not at reconnection
+                self.ready.clear()
+                try:
+                    self._run(self.binding.link_lost(self.now()))
+                except Exception:
+                    log.exception("link loss handling failed")
+
+    def _handle(self, msg: m.Message, *, run: bool = True) -> list[Action]:
+        """One message from the switch through the binding; bad input is logged, survived."""
+        try:
+            actions = self.binding.on_message(msg, self.now())
+        except Exception:  # bad input must never stop the router
+            log.exception("binding failed on %s", type(msg).__name__)
+            return []
+        if run:
+            self._run(actions)
+            return []
+        return actions
 
     def _run(self, actions: Sequence[Action]) -> None:
         """Carry out the binding's actions, in order."""
@@ -517,6 +756,12 @@ class LiveACD:
             self._record_file.write(json.dumps(event_to_json(event), ensure_ascii=False) + "\n")
         if self._on_record is not None:
             self._on_record(event, commands)
+        try:
+            self.kpis.record(event, commands)
+            for listener in self.record_listeners:
+                listener(event, commands)
+        except Exception:  # a wallboard must never stop the router
+            log.exception("record listener failed on %s", type(event).__name__)
 
     def flush(self) -> None:
         if self._record_file is not None:
@@ -533,5 +778,7 @@ class LiveACD:
             "requests_sent": s.sent,
             "failures": s.failures,
             "default_routed": s.default_routed,
+            "withdrawn": s.withdrawn,
+            "foreign": s.foreign,
             "services": {k: dict(v) for k, v in self.acd.snapshot()["services"].items()},
         }

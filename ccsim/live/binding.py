@@ -13,9 +13,10 @@ What it does decide is *translation*:
   routing point, where the routeing dialogue stays open;
 * ``Established`` at the delivered station -> ``CallAnswered``;
   ``ConnectionCleared`` of a talking call -> ``CallEnded``, of a ringing one
-  -> ``CallAbandoned``; ``RouteEnd`` of a call still waiting -> ``CallAbandoned``;
-  the switch's ``ReRoute`` (busy station, its own ring-no-answer) ->
-  ``DeliveryFailed``;
+  -> ``CallAbandoned``; ``RouteEnd`` of a call still waiting -> ``CallAbandoned``
+  when the caller left, ``CallWithdrawn`` when the switch took the call back
+  (its reply timer); the switch's ``ReRoute`` (busy station, its own
+  ring-no-answer) -> ``DeliveryFailed``;
 * agent events -> agent events, *only when they tell the ACD something new*:
   an event that agrees with the ACD's view of the agent (the echo of a
   ``SetAgentState`` the binding sent, a ready agent who is merely ringing) is
@@ -38,7 +39,17 @@ What it does decide is *translation*:
 A request the ACD cannot answer still gets one: an ``ACDError`` on
 ``CallOffered`` ends the dialogue (``RouteEnd``: the switch's default routing
 takes the call), ``Disconnect`` / ``OfferCallback`` reject the route
-(``RouteReject``), ``Overflow`` deflects the call to its destination.
+(``RouteReject``), ``Overflow`` deflects the call to its destination. A call
+the ACD had taken and hands to the switch's default routing (nobody staffed,
+the link lost) is ``CallWithdrawn``, never ``CallAbandoned``: only a caller
+hanging up is an abandon.
+
+Never lose a call: ``link_lost`` withdraws the calls the switch takes back when
+the link goes down; after reconnection ``resync`` reconciles the ACD with the
+switch's ``SnapshotDevice`` of every station and routing point: calls that
+ended or went elsewhere meanwhile leave the ACD, and calls the switch's default
+routing placed while nobody routed (*foreign* calls) make their agents busy
+and are reported through ``on_default_routed`` (the call log records them).
 
 Every event fed into the ACD goes to ``record`` (and ``event_to_json``), so a
 session can be replayed offline (``replay``) into a fresh ACD: same commands.
@@ -81,6 +92,8 @@ _REQUESTABLE = {
     AgentState.WORKING_AFTER_CALL: "workingAfterCall",
     AgentState.LOGGED_OFF: "loggedOff",
 }
+#: bound on the foreign calls tracked (calls the ACD did not route, at its stations)
+_MAX_FOREIGN = 65_536
 #: events whose ``SetAgentState`` commands are the ACD's own decisions (sent to the switch)
 _DECISIONS = (ev.TimerFired, ev.DeliveryFailed, ev.ForceReady, ev.ForceNotReady, ev.ForceLogout)
 
@@ -154,6 +167,10 @@ class Stats:
     failures: int = 0
     default_routed: int = 0
     route_requests: int = 0
+    #: calls the ACD had taken and handed to the switch's default routing
+    withdrawn: int = 0
+    #: calls found at resync that the switch routed by default (the ACD never saw them)
+    foreign: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -177,7 +194,8 @@ class Binding:
     ) -> None:
         self.acd = acd
         self.agents = {a.agent_id: a for a in roster}
-        self._agent_at = {a.station: a.agent_id for a in self.agents.values()}
+        #: station -> agent id (the inverse of ``agents``; kept by ``add_agent``/``remove_agent``)
+        self.agent_at = {a.station: a.agent_id for a in self.agents.values()}
         self.route_services = dict(route_services)
         self.priorities = dict(priorities or {})
         self.record = record
@@ -187,6 +205,15 @@ class Binding:
         #: the switch's last reported agent state and reason
         self.switch_state: dict[str, tuple[str, str]] = {}
         self.stats = Stats()
+        #: calls at our stations or routing points that the ACD did not route -> device
+        self.foreign: dict[str, str] = {}
+        #: called with (call_id, device, local state, at, known) for each foreign call
+        #: found at resync; ``known``: the ACD had the call before the link went down
+        self.on_default_routed: Callable[[str, str, str, float, bool], None] | None = None
+        #: called with (call_id, at) when a foreign call leaves our devices
+        self.on_foreign_ended: Callable[[str, float], None] | None = None
+        self._lost: set[str] = set()  # calls withdrawn at the last link loss
+        self._reported: set[str] = set()  # foreign calls given to on_default_routed
 
     # ------------------------------------------------------------------ inputs
 
@@ -231,7 +258,7 @@ class Binding:
 
     def on_agent_state(self, station: str, entry: m.AgentStateEntry, at: float) -> list[Action]:
         """A ``GetAgentState`` result (start-up): learn an agent already on duty."""
-        agent = self._agent_at.get(station)
+        agent = self.agent_at.get(station)
         if agent is None:
             return []
         if not entry.logged_on or not entry.agent_info:
@@ -241,20 +268,154 @@ class Binding:
         return self._agent_report(agent, state, "", at)
 
     def link_lost(self, at: float) -> list[Action]:
-        """The link went down: the switch took back every call awaiting a route.
+        """The link went down: the switch took back every call not yet answered.
 
         A switch whose router disappears routes the calls of its open dialogues
         itself (the emulator falls back to its hunt groups), so the ACD lets go of
-        them (counted abandoned there). Answered calls go on; their stations'
-        monitors, restarted on reconnection, report their end. The switch's agent
-        states are re-read then too.
+        them: ``CallWithdrawn(reason="default_route")``, not abandoned (the caller
+        did not hang up). A call ringing at an agent goes too: its ring timer and
+        any redelivery would act on a dialogue that no longer exists; if it is
+        still at the station at ``resync`` it is tracked as a foreign call.
+        Answered calls go on; ``resync`` (after re-monitoring) checks they are
+        still there. The switch's agent states are re-read then too.
         """
         out: list[Action] = []
         for call in [c for c in self.calls.values() if c.phase != "talking"]:
             self._forget(call)
-            out += self.feed(ev.CallAbandoned(at=self._at(at), call_id=call.call_id))
+            self._lost.add(call.call_id)
+            out += self._withdraw(call.call_id, at)
         self.switch_state.clear()
         return out
+
+    def resync(
+        self,
+        snapshots: Mapping[str, Iterable[tuple[str, str]] | None],
+        at: float,
+        *,
+        routing: Iterable[str] = (),
+    ) -> list[Action]:
+        """Reconcile the ACD with the switch after (re)connection, before routing again.
+
+        ``snapshots``: device (agent station or routing point) -> the
+        ``(call_id, local connection state)`` pairs of its ``SnapshotDevice``, or
+        None when the switch would not say (those devices are left alone).
+        ``routing``: calls with a route request already waiting to be handled
+        (queued at a routing point for the ACD, not foreign).
+
+        * a call the ACD has at an agent that the switch no longer has there:
+          talking -> ``CallEnded`` (it ended while the link was down); ringing ->
+          ``CallWithdrawn``; ringing but connected at the switch -> ``CallAnswered``;
+        * a call at a station or routing point the ACD did not route (the
+          switch's default routing placed it, or it was withdrawn at link loss):
+          tracked in ``foreign``, reported to ``on_default_routed``, and its agent,
+          if the ACD has them ready, is busy on it: ``AgentNotReady(reason="busy")``;
+        * a foreign call seen before that is gone now: ``on_foreign_ended``.
+        """
+        t = self._at(at)
+        waiting = set(routing)
+        seen: dict[str, tuple[str, str]] = {}
+        known_devices: set[str] = set()
+        for device, items in snapshots.items():
+            if items is None:
+                continue
+            known_devices.add(device)
+            for call_id, state in items:
+                if not call_id:
+                    continue
+                # a station says more than a routing point (where the call is handled)
+                if call_id not in seen or device in self.agent_at:
+                    seen[call_id] = (device, state or "")
+        out: list[Action] = []
+        settled: list[str] = []  # agents whose call the resync ended
+        for call in list(self.calls.values()):
+            if call.phase == "routing" or call.station not in known_devices:
+                continue
+            where = seen.get(call.call_id)
+            here = where is not None and where[0] == call.station
+            if here and call.phase == "ringing" and where is not None:
+                if where[1] == "connected" and call.agent_id is not None:
+                    call.phase = "talking"
+                    out += self.feed(
+                        ev.CallAnswered(at=t, call_id=call.call_id, agent_id=call.agent_id)
+                    )
+                continue
+            if here:
+                continue
+            self._forget(call)
+            if call.agent_id is not None:
+                settled.append(call.agent_id)
+            if call.phase == "talking":
+                out += self.feed(ev.CallEnded(at=t, call_id=call.call_id))
+            else:
+                out += self._withdraw(call.call_id, t, reason="link_lost")
+        for call_id in [c for c, dev in self.foreign.items() if dev in known_devices]:
+            if call_id not in seen or call_id in self.calls:
+                self._foreign_gone(call_id, t)
+        for call_id, (device, state) in seen.items():
+            if call_id in self.calls or call_id in waiting:
+                continue
+            agent = self.agent_at.get(device)
+            if agent is None and device not in self.route_services:
+                continue  # not ours to account for (a supervisor's station)
+            self.foreign[call_id] = device
+            if call_id not in self._reported:  # (a Delivered may have shown it already)
+                self._reported.add(call_id)
+                known = call_id in self._lost
+                if not known:
+                    self.stats.foreign += 1
+                log.info("call %s at %s (%s) was routed by the switch", call_id, device, state)
+                if self.on_default_routed is not None:
+                    self.on_default_routed(call_id, device, state, t, known)
+            if agent is not None and state in ("alerting", "connected", "hold"):
+                out += self._busy_elsewhere(agent, t)
+        for agent in settled:
+            # the switch's state (read before the snapshot) was dropped as an echo while
+            # the ACD still had the call; now that it has not, it is news (end of wrap-up)
+            reported = self.switch_state.get(agent)
+            if reported is not None:
+                out += self._agent_report(agent, reported[0], reported[1], t)
+        self._lost.clear()
+        return out
+
+    def _busy_elsewhere(self, agent: str, at: float) -> list[Action]:
+        """The agent has a call the ACD did not route: not available for its calls."""
+        try:
+            state = self.acd.agent(agent).state
+        except ACDError:
+            return []
+        if state is AgentState.READY:
+            return self.feed(ev.AgentNotReady(at=at, agent_id=agent, reason="busy"))
+        return []
+
+    def _foreign_gone(self, call_id: str, at: float) -> list[Action]:
+        """A foreign call left our devices: tell the log; free an agent it kept busy.
+
+        An agent answering a foreign call is given back by the switch's own state
+        events (wrap-up, ready); one it merely rang at never is, so an agent the
+        switch still reports ready gets ``AgentReady`` here.
+        """
+        device = self.foreign.pop(call_id, None)
+        if device is None:
+            return []
+        self._reported.discard(call_id)
+        if self.on_foreign_ended is not None:
+            self.on_foreign_ended(call_id, at)
+        agent = self.agent_at.get(device)
+        if agent is None or self.switch_state.get(agent, ("", ""))[0] != "ready":
+            return []
+        if any(d == device for d in self.foreign.values()):
+            return []  # another foreign call is still there
+        try:
+            view = self.acd.agent(agent)
+        except ACDError:
+            return []
+        if view.state is AgentState.NOT_READY and view.reason == "busy":
+            return self.feed(ev.AgentReady(at=self._at(at), agent_id=agent))
+        return []
+
+    def _withdraw(self, call_id: str, at: float, reason: str = "default_route") -> list[Action]:
+        self.stats.withdrawn += 1
+        return self.feed(ev.CallWithdrawn(at=self._at(at), call_id=call_id, reason=reason))
 
     # ------------------------------------------------------------------ supervisor
 
@@ -285,8 +446,8 @@ class Binding:
                 raise SupervisorError(
                     f"supervisor {event.supervisor!r} is already a party to the call"
                 )
-            other = self._agent_at.get(event.supervisor)
-            if other is not None and self._logged_on(other):
+            other = self.agent_at.get(event.supervisor)
+            if other is not None and self.logged_on(other):
                 # the ACD may deliver calls there any moment: not a supervisor's phone now
                 raise SupervisorError(
                     f"station {event.supervisor!r} belongs to agent {other!r}, who is logged on"
@@ -321,7 +482,21 @@ class Binding:
         # there, as at any call end), so only forced states are sent
         return commands, self.execute(to_switch, decision=not isinstance(event, ev.Intercept))
 
-    def _logged_on(self, agent: str) -> bool:
+    def add_agent(self, info: AgentInfo) -> None:
+        """Put an agent in the roster (run-time change): its station's events now count."""
+        self.agents[info.agent_id] = info
+        self.agent_at[info.station] = info.agent_id
+
+    def remove_agent(self, agent_id: str) -> AgentInfo | None:
+        """Take an agent out of the roster; its station's events are ignored from now on."""
+        info = self.agents.pop(agent_id, None)
+        if info is not None:
+            self.agent_at.pop(info.station, None)
+            self.switch_state.pop(agent_id, None)
+        return info
+
+    def logged_on(self, agent: str) -> bool:
+        """Whether the ACD has ``agent`` logged on (in any state)."""
         try:
             return self.acd.agent(agent).state is not AgentState.LOGGED_OFF
         except ACDError:
@@ -589,9 +764,9 @@ class Binding:
         actions = self.feed(offered)
         if call_id in self.calls and self._unstaffed(call_id):
             # No agent logged on for any queue the call waits in and no script step to
-            # come: the ACD cannot answer it. Withdraw it (the ACD counts it abandoned)
-            # and let the switch's default routing take it, rather than leave it silent.
-            actions += self.feed(ev.CallAbandoned(at=self.acd.now, call_id=call_id))
+            # come: the ACD cannot answer it. Withdraw it (CallWithdrawn: the caller did
+            # not hang up) and let the switch's default routing take it, never silence.
+            actions += self._withdraw(call_id, self.acd.now)
             actions += self._default_route(call_id)
         return actions
 
@@ -625,8 +800,12 @@ class Binding:
         self._forget(call)
         if call.phase == "talking":
             return self.feed(ev.CallEnded(at=self._at(at), call_id=call.call_id))
-        if msg.error_value is not None and msg.error_value.value == "routeingTimerExpired":
-            log.warning("switch took call %s back (reply timeout)", call.call_id)
+        error = msg.error_value.value if msg.error_value is not None else ""
+        if error and error != "invalidCallID":
+            # the switch took the call back (its reply timer, ...): its default route
+            log.warning("switch took call %s back (%s)", call.call_id, error)
+            return self._withdraw(call.call_id, at)
+        # no error, or the call is gone: the caller hung up while waiting
         return self.feed(ev.CallAbandoned(at=self._at(at), call_id=call.call_id))
 
     def _call_of(self, xref: str) -> _LiveCall | None:
@@ -634,6 +813,26 @@ class Binding:
         return None if cid is None else self.calls.get(cid)
 
     # ------------------------------------------------------------------ call events
+
+    def _delivered(self, msg: m.DeliveredEvent, at: float) -> list[Action]:
+        """A call rings at a station: news only if the ACD did not route it there.
+
+        Such a call (the switch's default routing, a direct call) keeps the agent
+        from the ACD's calls: ``AgentNotReady(reason="busy")`` if the ACD has them
+        ready, until the switch reports them ready again or the call leaves.
+        """
+        conn = msg.connection
+        call_id = conn.call_id or ""
+        dev = msg.alerting_device.number if msg.alerting_device is not None else ""
+        dev = dev or (conn.device_id.number if conn.device_id is not None else "")
+        agent = self.agent_at.get(dev)
+        if agent is None or not call_id or call_id in self.calls:
+            return []
+        self.foreign[call_id] = dev
+        if len(self.foreign) > _MAX_FOREIGN:  # ends we never saw must not grow it forever
+            self._reported.discard(next(iter(self.foreign)))
+            del self.foreign[next(iter(self.foreign))]
+        return self._busy_elsewhere(agent, self._at(at))
 
     def _established(self, msg: m.EstablishedEvent, at: float) -> list[Action]:
         conn = msg.established_connection
@@ -644,11 +843,12 @@ class Binding:
         dev = dev or (conn.device_id.number if conn.device_id is not None else "")
         if dev and dev == call.retracted_from and dev != call.station:
             # answered just as the ACD's ring timer took it back: the switch connected it,
-            # so the ACD lets go of the call (counted abandoned there) instead of routing
-            # a call that is already talking; the agent's not-ready is pending at the switch
+            # so the ACD lets go of the call (withdrawn: the caller did not hang up)
+            # instead of routing a call that is already talking; the agent's not-ready
+            # is pending at the switch
             log.warning("call %s answered at %s as it was retracted", call.call_id, dev)
             self._forget(call)
-            return self.feed(ev.CallAbandoned(at=self._at(at), call_id=call.call_id))
+            return self._withdraw(call.call_id, at, reason="answered_on_retract")
         if call.phase != "ringing" or dev != call.station or call.agent_id is None:
             return self._ignore("Established of call %s at %s", call.call_id, dev)
         call.phase = "talking"
@@ -660,6 +860,8 @@ class Binding:
         conn = msg.dropped_connection
         call = self.calls.get(conn.call_id or "")
         if call is None:
+            if conn.call_id in self.foreign:  # a default-routed call ends (or leaves us)
+                return self._foreign_gone(conn.call_id or "", at)
             return self._ignore("ConnectionCleared for unknown call %s", conn.call_id)
         dropped = conn.device_id.number if conn.device_id is not None else ""
         if dropped not in (call.station, call.caller):
@@ -676,7 +878,7 @@ class Binding:
     def _agent_event(self, msg: m.Event, at: float) -> list[Action]:
         dev = getattr(msg, "agent_device", None)
         station = dev.number if dev is not None else ""
-        agent = self._agent_at.get(station)
+        agent = self.agent_at.get(station)
         if agent is None:
             return self._ignore("agent event for unknown station %s", station)
         state = _AGENT_EVENT_STATE[type(msg)]
@@ -759,6 +961,7 @@ _HANDLERS: dict[type[m.Message], Callable[[Binding, Any, float], list[Action]]] 
     m.RouteRequest: Binding._route_request,
     m.ReRoute: Binding._reroute,
     m.RouteEnd: Binding._route_end,
+    m.DeliveredEvent: Binding._delivered,
     m.EstablishedEvent: Binding._established,
     m.ConnectionClearedEvent: Binding._cleared,
     **dict.fromkeys(_AGENT_EVENT_STATE, Binding._agent_event),

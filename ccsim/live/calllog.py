@@ -13,12 +13,23 @@ the commands it answered with) and turns it into rows:
 * ``acd_agent_states``: every change of an agent's state in the ACD (state,
   reason, time, and the event that caused it);
 * ``acd_sessions``: one row per run of the ACD, so a restart appends to the
-  same database and earlier rows stay as they were.
+  same database; earlier rows are only touched to settle calls they left in
+  progress (see below).
 
-A call's rows are written when it leaves the ACD; calls still open at a clean
-stop are written then with ``outcome`` NULL. Rows are buffered and written in
+A call's row is inserted when it is offered (``outcome`` NULL: in progress),
+updated when it is answered and when it leaves the ACD, so the log of a
+crashed ACD still has every call offered up to its last batch. Rows are buffered and written in
 batches on a worker thread (``asyncio.to_thread``) every ``flush_interval``
 seconds and at ``close``, so the routing loop never waits on the database.
+
+Outcomes: the ACD's (``answered``, ``abandoned``, ``overflowed``,
+``disconnected``, ``callback``), ``withdrawn`` (the ACD had the call and the
+switch's default routing took it: link loss, nobody staffed), and
+``default_routed``: a call the switch routed by itself while no ACD was routing,
+seen again at resynchronisation (``default_routed``) - either a new row, or the
+in-progress row an earlier session of the same scenario left behind (a crash),
+which is then settled; ``settle_earlier`` settles the rest of those rows
+(``answered`` when they had been answered, else ``default_routed``).
 
 The schema is four small append-only tables owned by the live ACD, created with
 ``metadata.create_all`` on their own ``DeclarativeBase`` (no Alembic: there is
@@ -39,7 +50,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, insert, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ccsim import events as ev
@@ -47,6 +70,7 @@ from ccsim.acd import ACD, ACDError
 from ccsim.events import Command, Event
 
 __all__ = [
+    "DEFAULT_ROUTED",
     "AgentStateRow",
     "CallLog",
     "CallRow",
@@ -56,6 +80,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("ccsim.live.calllog")
+
+#: outcome of a call the switch's default routing placed while no ACD was routing
+DEFAULT_ROUTED = "default_routed"
 
 
 class LogBase(DeclarativeBase):
@@ -127,6 +154,7 @@ class AgentStateRow(LogBase):
 class _OpenCall:
     row: dict[str, Any]
     deliveries: list[dict[str, Any]] = field(default_factory=list)
+    written: bool = False  # the row is in the database (later writes update it)
 
 
 class CallLog:
@@ -157,10 +185,16 @@ class CallLog:
         self.ivr_services = frozenset(ivr_services)
         self.flush_interval = float(flush_interval)
         self.session = uuid.uuid4().hex
+        self.scenario = scenario
         self._calls: dict[str, _OpenCall] = {}
         self._agent_state: dict[str, tuple[str, str]] = {}
-        self._done: list[_OpenCall] = []
+        #: calls whose row must be written (inserted, or updated once written)
+        self._dirty: dict[str, _OpenCall] = {}
+        self._deliveries: list[dict[str, Any]] = []
         self._states: list[dict[str, Any]] = []
+        #: default-routed calls and settling of earlier sessions, in order
+        self._ops: list[tuple[Any, ...]] = []
+        self._foreign_rows: dict[str, str] = {}  # call id -> its row (worker thread only)
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -190,7 +224,9 @@ class CallLog:
             if agent:
                 agents.append(agent)
             self._on_command(cmd, at)
-        if call_id is not None and isinstance(event, ev.CallEnded | ev.CallAbandoned):
+        if call_id is not None and isinstance(
+            event, ev.CallEnded | ev.CallAbandoned | ev.CallWithdrawn
+        ):
             self._finish(call_id)
         for cmd in commands:
             if isinstance(cmd, ev.Overflow | ev.Disconnect | ev.OfferCallback):
@@ -205,7 +241,7 @@ class CallLog:
                 event.routing_point or "",
                 "",
             )
-            self._calls[event.call_id] = _OpenCall(
+            call = self._calls[event.call_id] = _OpenCall(
                 {
                     "id": f"{self.session}:{event.call_id}",
                     "session": self.session,
@@ -232,26 +268,30 @@ class CallLog:
                     "ronas": 0,
                 }
             )
+            self._dirty[call.row["id"]] = call  # inserted with the next batch
             return
-        call = self._calls.get(getattr(event, "call_id", ""))
-        if call is None:
+        open_call = self._calls.get(getattr(event, "call_id", ""))
+        if open_call is None:
             return
-        row = call.row
+        call, row = open_call, open_call.row
         if isinstance(event, ev.CallAnswered):
             row["answered_at"] = at
             row["agent_id"] = event.agent_id
             row["wait"] = at - row["offered_at"]
             self._close_delivery(call, "answered", at, event.agent_id)
+            self._dirty[row["id"]] = call  # a restart then knows it was answered
         elif isinstance(event, ev.CallEnded):
             row["ended_at"] = at
             row["outcome"] = ev.CallOutcome.ANSWERED.value
             if row["answered_at"] is not None:
                 row["talk"] = at - row["answered_at"]
-        elif isinstance(event, ev.CallAbandoned):
+        elif isinstance(event, ev.CallAbandoned | ev.CallWithdrawn):
             row["ended_at"] = at
-            row["outcome"] = ev.CallOutcome.ABANDONED.value
+            abandoned = isinstance(event, ev.CallAbandoned)
+            outcome = ev.CallOutcome.ABANDONED if abandoned else ev.CallOutcome.WITHDRAWN
+            row["outcome"] = outcome.value
             row["wait"] = at - row["offered_at"]
-            self._close_delivery(call, "abandoned", at)
+            self._close_delivery(call, outcome.value, at)
             row["agent_id"] = None
         elif isinstance(event, ev.DeliveryFailed):
             self._close_delivery(call, "failed", at, event.agent_id)
@@ -312,7 +352,123 @@ class CallLog:
     def _finish(self, call_id: str) -> None:
         call = self._calls.pop(call_id, None)
         if call is not None:
-            self._done.append(call)
+            self._dirty[call.row["id"]] = call
+            self._deliveries += call.deliveries
+
+    # ------------------------------------------------------------------ resynchronisation
+
+    def default_routed(
+        self,
+        call_id: str,
+        at: float,
+        *,
+        service: str = "",
+        routing_point: str = "",
+        agent_id: str | None = None,
+    ) -> None:
+        """A call seen at resync that the switch routed by itself (no ACD was routing).
+
+        If an earlier session of this scenario left the call in progress (it
+        crashed, or stopped while the call was on), that row is settled:
+        ``answered`` if it had been answered, else ``default_routed``. Otherwise
+        a new row of this session with outcome ``default_routed``. Either row
+        gets the call's end from ``foreign_ended``.
+        """
+        self._ops.append(("seen", call_id, at, service, routing_point, agent_id))
+
+    def foreign_ended(self, call_id: str, at: float) -> None:
+        """A default-routed call left the ACD's devices: its end time."""
+        self._ops.append(("end", call_id, at))
+
+    def settle_earlier(self) -> None:
+        """Settle the in-progress rows earlier sessions of this scenario left behind.
+
+        Called after a restart's resync (after ``default_routed`` of the calls
+        still there): the switch's default routing took the rest while no ACD ran.
+        """
+        self._ops.append(("settle",))
+
+    def _earlier_sessions(self) -> Any:
+        return select(SessionRow.id).where(
+            SessionRow.scenario == self.scenario, SessionRow.id != self.session
+        )
+
+    def _apply(self, conn: Connection, op: tuple[Any, ...]) -> int:
+        """One resync operation, on the worker thread; returns rows touched."""
+        if op[0] == "seen":
+            _kind, call_id, at, service, routing_point, agent_id = op
+            old = conn.execute(
+                select(CallRow.id, CallRow.answered_at)
+                .where(
+                    CallRow.call_id == call_id,
+                    CallRow.outcome.is_(None),
+                    CallRow.session.in_(self._earlier_sessions()),
+                )
+                .order_by(CallRow.offered_at.desc())
+                .limit(1)
+            ).first()
+            if old is not None:
+                answered = old.answered_at is not None
+                conn.execute(
+                    update(CallRow)
+                    .where(CallRow.id == old.id)
+                    .values(outcome=ev.CallOutcome.ANSWERED.value if answered else DEFAULT_ROUTED)
+                )
+                self._foreign_rows[call_id] = old.id
+                return 1
+            row_id = f"{self.session}:{call_id}"
+            self._foreign_rows[call_id] = row_id
+            if conn.execute(select(CallRow.id).where(CallRow.id == row_id)).first() is not None:
+                return 0  # seen before in this session
+            conn.execute(
+                insert(CallRow),
+                [
+                    {
+                        "id": row_id,
+                        "session": self.session,
+                        "call_id": call_id,
+                        "service": service,
+                        "routing_point": routing_point,
+                        "calling_number": "",
+                        "via_ivr": service in self.ivr_services,
+                        "priority": 0,
+                        "attributes": "{}",
+                        "offered_at": at,
+                        "agent_id": agent_id,
+                        "outcome": DEFAULT_ROUTED,
+                    }
+                ],
+            )
+            return 1
+        if op[0] == "end":
+            _kind, call_id, at = op
+            row_id = self._foreign_rows.pop(call_id, "")
+            if not row_id:
+                return 0
+            found = conn.execute(
+                select(CallRow.answered_at, CallRow.ended_at).where(CallRow.id == row_id)
+            ).first()
+            if found is None or found.ended_at is not None:
+                return 0
+            talk = at - found.answered_at if found.answered_at is not None else None
+            conn.execute(update(CallRow).where(CallRow.id == row_id).values(ended_at=at, talk=talk))
+            return 1
+        # settle: whatever earlier sessions left open is gone from the switch now
+        result = conn.execute(
+            update(CallRow)
+            .where(
+                CallRow.outcome.is_(None),
+                CallRow.session.in_(self._earlier_sessions()),
+                CallRow.answered_at.is_not(None),
+            )
+            .values(outcome=ev.CallOutcome.ANSWERED.value)
+        )
+        result2 = conn.execute(
+            update(CallRow)
+            .where(CallRow.outcome.is_(None), CallRow.session.in_(self._earlier_sessions()))
+            .values(outcome=DEFAULT_ROUTED)
+        )
+        return int(result.rowcount or 0) + int(result2.rowcount or 0)
 
     def _note_state(self, agent: str, at: float, cause: str) -> None:
         try:
@@ -337,46 +493,83 @@ class CallLog:
 
     # ------------------------------------------------------------------ writing
 
-    def _take(self, *, everything: bool) -> tuple[list[_OpenCall], list[dict[str, Any]]]:
-        calls, self._done = self._done, []
-        if everything:  # a clean stop: the calls still open go too (outcome NULL)
-            calls += self._calls.values()
+    def _take(self, *, everything: bool) -> _Batch:
+        """What to write now (copies: the loop thread keeps changing open rows)."""
+        dirty, self._dirty = self._dirty, {}
+        deliveries, self._deliveries = self._deliveries, []
+        if everything:  # a clean stop: the calls still open are written as they are
+            for call in self._calls.values():
+                dirty.setdefault(call.row["id"], call)
+                deliveries += call.deliveries
             self._calls.clear()
         states, self._states = self._states, []
-        return calls, states
+        ops, self._ops = self._ops, []
+        return _Batch(
+            calls=list(dirty.values()),
+            inserts=[dict(c.row) for c in dirty.values() if not c.written],
+            updates=[dict(c.row) for c in dirty.values() if c.written],
+            deliveries=[dict(d) for d in deliveries],
+            states=states,
+            ops=ops,
+        )
 
-    def _write(self, calls: list[_OpenCall], states: list[dict[str, Any]], stop: bool) -> int:
-        deliveries = [d for c in calls for d in c.deliveries]
+    def _write(self, batch: _Batch, stop: bool) -> int:
         with self.engine.begin() as conn:
-            if calls:
-                conn.execute(insert(CallRow), [c.row for c in calls])
-            if deliveries:
-                conn.execute(insert(DeliveryRow), deliveries)
-            if states:
-                conn.execute(insert(AgentStateRow), states)
+            if batch.inserts:
+                conn.execute(insert(CallRow), batch.inserts)
+            if batch.updates:
+                conn.execute(
+                    update(CallRow).where(CallRow.id == bindparam("_id")),
+                    [
+                        {"_id": r["id"], **{k: v for k, v in r.items() if k in _UPDATED}}
+                        for r in batch.updates
+                    ],
+                )
+            if batch.deliveries:
+                conn.execute(insert(DeliveryRow), batch.deliveries)
+            if batch.states:
+                conn.execute(insert(AgentStateRow), batch.states)
+            touched = sum(self._apply(conn, op) for op in batch.ops)
             if stop:
                 conn.execute(
                     update(SessionRow)
                     .where(SessionRow.id == self.session)
                     .values(stopped=_utcnow())
                 )
-        return len(calls) + len(deliveries) + len(states)
+        return (
+            len(batch.inserts)
+            + len(batch.updates)
+            + len(batch.deliveries)
+            + len(batch.states)
+            + touched
+        )
+
+    @property
+    def pending(self) -> int:
+        """Rows and operations buffered, not yet written."""
+        return len(self._dirty) + len(self._deliveries) + len(self._states) + len(self._ops)
 
     async def flush(self, *, stop: bool = False) -> None:
         """Write what is buffered now, on a worker thread (all of it when ``stop``)."""
         async with self._lock:
-            calls, states = self._take(everything=stop)
-            if not (calls or states or stop):
+            batch = self._take(everything=stop)
+            if not (batch.calls or batch.deliveries or batch.states or batch.ops or stop):
                 return
             try:
-                self.rows_written += await asyncio.to_thread(self._write, calls, states, stop)
+                self.rows_written += await asyncio.to_thread(self._write, batch, stop)
             except Exception:
                 # keep the rows for the next attempt rather than lose them
                 log.exception("call log write failed; will retry")
-                self._done[:0] = calls
-                self._states[:0] = states
+                for call in batch.calls:
+                    self._dirty.setdefault(call.row["id"], call)
+                self._deliveries[:0] = batch.deliveries
+                self._states[:0] = batch.states
+                self._ops[:0] = batch.ops
                 if stop:
                     raise
+            else:
+                for call in batch.calls:
+                    call.written = True
 
     async def _run(self) -> None:
         # never cancelled mid-write: close() sets _stopping and waits for this to return
@@ -401,5 +594,66 @@ class CallLog:
         self.engine.dispose()
 
 
+@dataclass(slots=True)
+class _Batch:
+    calls: list[_OpenCall]
+    inserts: list[dict[str, Any]]
+    updates: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+    states: list[dict[str, Any]]
+    ops: list[tuple[Any, ...]]
+
+
+#: call-row columns that change after the offer
+_UPDATED = frozenset(
+    {
+        "queue",
+        "queued_at",
+        "delivered_at",
+        "answered_at",
+        "ended_at",
+        "agent_id",
+        "outcome",
+        "destination",
+        "wait",
+        "talk",
+        "deliveries",
+        "ronas",
+    }
+)
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# ---- audit (supervisor API)
+
+
+class AuditRow(LogBase):
+    """One supervisor-API action or refused request (append-only; see ``ccsim.live.api``)."""
+
+    __tablename__ = "acd_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session: Mapped[str] = mapped_column(ForeignKey("acd_sessions.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)  # UTC wall time
+    who: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(200))
+    result: Mapped[str] = mapped_column(String(20))  # ok | refused | denied | failed
+    status: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    client: Mapped[str] = mapped_column(String(100))
+
+
+def write_audit(call_log: CallLog, records: list[dict[str, Any]]) -> None:
+    """Insert audit records (``AuditRow`` fields but ``session``) in one transaction.
+
+    Blocking: the API calls it on a worker thread. Audit rows are rare (one per
+    human action), so they are written at once rather than batched with calls.
+    """
+    rows = [{**r, "session": call_log.session} for r in records]
+    with call_log.engine.begin() as conn:
+        conn.execute(insert(AuditRow), rows)

@@ -10,7 +10,11 @@ Three layers, smallest first:
   away, framing is lost or a heartbeat goes unanswered.
 * :func:`open_client` - an application-side link that reconnects with exponential
   backoff, calling ``on_connect`` after each (re)connection so the caller can
-  re-establish its session, monitors and route registrations.
+  re-establish its session, monitors and route registrations. An ECMA-354
+  application session, once started, is kept alive by the connection's
+  ``ResetApplicationSessionTimer`` heartbeats; a refused renewal (the session
+  expired) closes the link so the reconnection starts a new one, and
+  :meth:`CstaClient.close` stops the session before it closes.
 * :func:`serve` - a switch-side listener; every accepted stream gets its own
   connection object and runs ``handler(link)``.
 
@@ -280,6 +284,23 @@ class CstaLink:
         waiter = self._waiter_for(event.invoke_id, event.request)
         if waiter is not None:
             waiter.set_result(event.message)
+        elif isinstance(event.request, m.ResetApplicationSessionTimer) and not event.ok:
+            # our heartbeat was refused: the switch ended the session, and with it our
+            # monitors and registrations; a new link (and session) is the way back
+            self.connection.close(f"application session refused: {event.message!r}")
+
+    async def stop_session(self, reason: str = "normal", timeout: float = 2.0) -> None:
+        """Stop the ECMA-354 application session, if one is active (errors are logged)."""
+        session_id = self.connection.session_id
+        if session_id is None or self.closed:
+            return
+        try:
+            await self.request(
+                m.StopApplicationSession(session_id=session_id, session_end_reason=reason),
+                timeout=timeout,
+            )
+        except (CstaError, LinkClosedError, LocalProtocolError, TimeoutError, OSError) as exc:
+            log.info("CSTA link %s: StopApplicationSession: %s", self.peer, exc)
 
     def _send_quietly(self, message: m.Message, invoke_id: int | None = None) -> None:
         try:
@@ -374,9 +395,26 @@ class CstaClient:
             assert isinstance(item, ConnectionEvent)
             yield item
 
+    @property
+    def closing(self) -> bool:
+        """``close`` was called: a lost link is not coming back."""
+        return self._stopping
+
+    def queued(self) -> list[ConnectionEvent]:
+        """Events received but not yet taken from ``events()``, oldest first (a copy).
+
+        ``on_connect`` code uses it to see what the switch sent before a response
+        it just got, whether or not anybody consumes ``events()`` yet.
+        """
+        items: list[object] = list(_contents(self._events))
+        if self.link is not None:
+            items += _contents(self.link._events)
+        return [item for item in items if isinstance(item, ConnectionEvent)]
+
     async def close(self) -> None:
         self._stopping = True
         if self.link is not None:
+            await self.link.stop_session()
             await self.link.close("client closed")
         if self._supervisor is not None:
             self._supervisor.cancel()
@@ -436,6 +474,11 @@ class CstaClient:
     async def _forward(self, link: CstaLink) -> None:
         async for event in link.events():
             self._events.put_nowait(event)
+
+
+def _contents(queue: asyncio.Queue[object]) -> list[object]:
+    """The items of an asyncio queue, without taking them (its deque, oldest first)."""
+    return list(getattr(queue, "_queue", ()))
 
 
 @contextlib.asynccontextmanager

@@ -228,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     (args.out / "result.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     with pd.option_context("display.width", 120, "display.float_format", "{:.4g}".format):
+        if not (agree and routed):  # show why, replication by replication
+            print(table.to_string(index=False))
         print(comp.set_index("kpi"))
     print(
         f"{reps} replications each way, {cfg['horizon_hours']} h at x{cfg['speed']} "

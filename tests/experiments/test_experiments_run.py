@@ -36,7 +36,7 @@ def run(name: str, out: Path) -> str:
         timeout=300,
         cwd=ROOT,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 0, "\n" + proc.stdout + proc.stderr
     return proc.stdout
 
 

@@ -35,6 +35,7 @@ from ccsim.csta.connection import (
     RequestReceived,
     Role,
     SessionExpired,
+    SessionState,
 )
 from ccsim.live.emulator.clock import SimClock
 from ccsim.live.emulator.switch import Call, ServiceError, Switch, SwitchOptions
@@ -227,7 +228,10 @@ class Emulator:
                 if isinstance(item, RequestReceived):
                     self._request(session, item)
                 elif isinstance(item, SessionExpired):
-                    self.switch.peer_gone(session)
+                    log.warning("application session of %s expired", link.peer)
+                    self.clock.advance()
+                    self.switch.peer_gone(session)  # its monitors go, its calls are routed anew
+                    self.clock.poke()
                 elif isinstance(item, ConnectionClosed):
                     break
         except Exception:
@@ -256,6 +260,7 @@ class Emulator:
         held: list[tuple[Session, m.Message]] = []
         self._held = held
         try:
+            self._check_session(session, item.message)
             response = self._service(session, item.message)
         except ServiceError as failure:
             response = failure.response
@@ -269,6 +274,19 @@ class Emulator:
         for peer, message in held:
             peer.push(message, None)
         self.clock.poke()
+
+    def _check_session(self, session: Session, msg: m.Request) -> None:
+        """With ``require_session``, nothing but a session start before a session (ECMA-354)."""
+        if (
+            self.options.require_session
+            and not isinstance(msg, m.StartApplicationSession | m.SystemStatus)
+            and session.link.connection.session_state is not SessionState.ACTIVE
+        ):
+            raise ServiceError("operation", "securityViolation")
+
+    def _granted(self, requested: int | None) -> int:
+        limit = self.options.session_duration
+        return min(requested, limit) if requested else limit
 
     def _service(self, session: Session, msg: m.Request) -> m.Response | None:
         sw = self.switch
@@ -284,12 +302,12 @@ class Emulator:
             return m.StartApplicationSessionPosResponse(
                 session_id=f"session-{self._sys_ids}",
                 actual_protocol_version=(msg.requested_protocol_versions or (None,))[0],
-                actual_session_duration=msg.requested_session_duration or 180,
+                actual_session_duration=self._granted(msg.requested_session_duration),
             )
         if t is m.ResetApplicationSessionTimer:
             assert isinstance(msg, m.ResetApplicationSessionTimer)
             return m.ResetApplicationSessionTimerPosResponse(
-                actual_session_duration=msg.requested_session_duration
+                actual_session_duration=self._granted(msg.requested_session_duration)
             )
         if t is m.StopApplicationSession:
             sw.peer_gone(session)

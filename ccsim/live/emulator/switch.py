@@ -182,6 +182,7 @@ class Call:
     internal: bool = False  # the router gave up: distributed by the switch
     consult_of: Call | None = None  # a consultation call's held original
     last_redirection: str | None = None
+    route_requests: int = 0  # RouteRequests sent for it (0: only the switch routed it)
 
 
 @dataclass
@@ -202,6 +203,12 @@ class SwitchOptions:
     horizon: float = math.inf  # arrivals stop here
     arrivals: tuple[tuple[float, str], ...] | None = None  # a fixed trace instead of sampling
     record: bool = True  # keep a KPI row per call (``Switch.kpis``); off for endless runs
+    #: ECMA-354: refuse every request but StartApplicationSession / SystemStatus until a
+    #: session is started (``operation/securityViolation``)
+    require_session: bool = False
+    #: session duration granted (wall seconds): a client asking less gets what it asks;
+    #: a session not renewed by ResetApplicationSessionTimer in time expires
+    session_duration: int = 180
 
 
 class _Draws:
@@ -1151,6 +1158,7 @@ class Switch:
         xref = f"X{next(self._xrefs)}"
         dlg = Dialogue(xref=xref, reg=reg, call=call, rp=rp)
         call.dialogue = dlg
+        call.route_requests += 1
         self.dialogues[xref] = dlg
         svc = self._svc[call.service].name if call.service >= 0 else ""
         reg.peer.emit(
