@@ -126,6 +126,8 @@ class FakeSwitch:
                 self.states += 1
                 if self.states == len(self.stations) + SKILLS:  # stations + routing points
                     self.ready.set()
+            elif isinstance(msg, m.SystemRegister):
+                await link.respond(item, m.SystemRegisterResponse(sys_stat_register_id="S1"))
             elif isinstance(msg, m.StartApplicationSession):  # no ECMA-354 here
                 await link.respond(item, m.CSTAErrorCode.of("operation", "serviceNotSupported"))
             elif isinstance(msg, m.SetAgentState):

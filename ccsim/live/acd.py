@@ -8,10 +8,12 @@ points (``RouteRegister``), monitors every agent station (``MonitorStart``),
 asks each agent's state (``GetAgentState``) and resynchronises calls from
 ``SnapshotDevice`` of every station and routing point (``Binding.resync``)
 before it routes again; route requests that arrive meanwhile are held and
-answered right after. Then it feeds every message to the binding with the time of a ``clock`` and carries out
-the actions: requests to the switch (in order, without waiting for one answer
-before sending the next) and ACD timers as ``loop.call_later`` handles that
-feed ``TimerFired`` back.
+answered right after. A ``SystemStatus`` of ``messagesLost`` (or back to
+normal after ``disabled``/``initializing``) triggers the same resync without
+dropping the link. Then it feeds every message to the binding with the time
+of a ``clock`` and carries out the actions: requests to the switch (in order,
+without waiting for one answer before sending the next) and ACD timers as
+``loop.call_later`` handles that feed ``TimerFired`` back.
 
 Time: the ACD counts scenario seconds (since midnight of day 0). The clock is
 ``start + (monotonic wall seconds since start-up) × speed``; against a switch
@@ -257,6 +259,11 @@ class LiveACD:
         self.connections = 0
         #: supervisors' stations monitored so the ACD sees the end of calls they joined
         self.supervisor_stations: set[str] = set()
+        #: the switch's last ECMA-269 SystemStatus, and how many resyncs were done
+        self.switch_status = "unknown"
+        self.resyncs = 0
+        #: routeing messages held while a resync runs (answered right after it)
+        self._held: list[m.Message] = []
         #: live KPIs per service (today, last 15 minutes) for the API's wallboard
         self.kpis = KpiTracker.from_scenario(scenario)
         #: more callbacks with each accepted event and its commands (the API's, tests')
@@ -318,7 +325,7 @@ class LiveACD:
         unanswered.
         """
         self.ready.clear()
-        self._held: list[m.Message] = []
+        self._held = []
         binding = self.binding
         if binding.on_default_routed is None:
             binding.on_default_routed = self._default_routed
@@ -328,6 +335,7 @@ class LiveACD:
         self.connections += 1
         restart = self.connections == 1
         await self._start_session(link)
+        await self._system_register(link)
         binding.route_register_req_ids.clear()
         for rp in self.devices:
             try:
@@ -344,9 +352,36 @@ class LiveACD:
             except CstaError as exc:
                 log.warning("supervisor station %s: %s", station, exc)
 
-        async def monitor(station: str) -> None:
+        for station in stations:
             try:
                 await link.request(m.MonitorStart(device=DeviceID(station)))
+            except CstaError as exc:
+                log.warning("station %s: %s", station, exc)
+        held = await self._resync(link)
+        if restart and self.call_log is not None:
+            self.call_log.settle_earlier()
+        held += self._release_held()
+        self.ready.set()
+        log.info(
+            "live ACD on %s: %d routing points, %d stations, %d calls held back, %d foreign calls",
+            link.peer,
+            len(binding.route_register_req_ids),
+            len(stations),
+            held,
+            len(binding.foreign),
+        )
+
+    async def _resync(self, link: CstaLink) -> int:
+        """Agent states and calls from the switch (GetAgentState, SnapshotDevice); then resync.
+
+        Run with ``ready`` clear, so routeing messages are held meanwhile;
+        returns how many held messages it answered (the caller releases later ones).
+        """
+        binding = self.binding
+        stations = [a.station for a in binding.agents.values()]
+
+        async def agent_state(station: str) -> None:
+            try:
                 state = await link.request(m.GetAgentState(device=DeviceID(station)))
             except CstaError as exc:
                 log.warning("station %s: %s", station, exc)
@@ -354,7 +389,7 @@ class LiveACD:
             if isinstance(state, m.GetAgentStateResponse) and state.agent_state_list:
                 self._run(binding.on_agent_state(station, state.agent_state_list[0], self.now()))
 
-        await asyncio.gather(*(monitor(s) for s in stations))
+        await asyncio.gather(*(agent_state(s) for s in stations))
 
         async def snapshot(device: str) -> tuple[str, list[tuple[str, str]] | None]:
             try:
@@ -378,20 +413,59 @@ class LiveACD:
             self._run(binding.resync(snapshots, self.now(), routing=routing))
         except Exception:  # a resync that fails must not stop routing for good
             log.exception("resync failed")
-        if restart and self.call_log is not None:
-            self.call_log.settle_earlier()
+        self.resyncs += 1
+        return self._release_held()
+
+    def _release_held(self) -> int:
+        """Answer the routeing messages held during a resync, in the order they came."""
         held, self._held = self._held, []
-        for msg in held:  # answered now, in the order they came
+        for msg in held:
             self._handle(msg)
-        self.ready.set()
-        log.info(
-            "live ACD on %s: %d routing points, %d stations, %d calls held back, %d foreign calls",
-            link.peer,
-            len(binding.route_register_req_ids),
-            len(stations),
-            len(held),
-            len(binding.foreign),
-        )
+        return len(held)
+
+    async def _system_register(self, link: CstaLink) -> None:
+        """Ask for the switch's status reports (``SystemRegister``); not every switch has them."""
+        try:
+            await link.request(m.SystemRegister())
+        except (CstaError, TimeoutError) as exc:
+            log.info("no system status registration on %s: %s", link.peer, exc or "no answer")
+
+    #: ECMA-269 statuses after which the switch's view must be read again
+    _TROUBLE = frozenset({"messagesLost", "disabled", "partiallyDisabled", "initializing"})
+
+    def _system_status(self, status: str) -> None:
+        """A ``SystemStatus`` from the switch: resynchronise after lost messages or a restart.
+
+        ``messagesLost`` means events may be missing, so the ACD's view of
+        agents and calls can be wrong; a switch back to ``normal``/``enabled``
+        after being disabled or initialising may have dropped calls. Either
+        way the ACD reads agent states and calls again (holding route requests
+        meanwhile) without dropping the link.
+        """
+        previous, self.switch_status = self.switch_status, status
+        if status != "messagesLost" and not (
+            status in ("normal", "enabled") and previous in self._TROUBLE
+        ):
+            return
+        client = self.client
+        if client is None or client.link is None or not self.ready.is_set():
+            return  # a (re)connection's own resync is under way or due
+        log.warning("switch reports %s: resynchronising", status)
+        self.ready.clear()
+        link = client.link
+
+        async def run() -> None:
+            try:
+                await self._resync(link)
+            except (CstaError, LinkClosedError, OSError) as exc:
+                log.warning("resync after %s failed: %s", status, exc)
+            finally:
+                self._release_held()
+                self.ready.set()
+
+        task = asyncio.get_running_loop().create_task(run(), name="live-acd-resync")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # ------------------------------------------------------------------ supervisor
 
@@ -668,6 +742,9 @@ class LiveACD:
         async for item in client.events():
             if isinstance(item, EventReceived | RequestReceived):
                 msg = item.message
+                if isinstance(msg, m.SystemStatus):
+                    self._system_status(msg.system_status)
+                    continue
                 if not self.ready.is_set() and isinstance(msg, self._ROUTEING):
                     self._held.append(msg)  # answered once the resync is done
                     continue

@@ -147,6 +147,8 @@ class Emulator:
         self._clock_task: asyncio.Task[None] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._sys_ids = 0
+        #: SystemRegister requests served (clients asking for status reports)
+        self.system_registrations = 0
 
     # ------------------------------------------------------------------ life cycle
 
@@ -196,6 +198,16 @@ class Emulator:
         await asyncio.shield(self._clock_task)
 
     # ------------------------------------------------------------------ test hooks
+
+    def report_status(self, status: str) -> int:
+        """Send every client an ECMA-269 ``SystemStatus`` (e.g. ``messagesLost``); returns how many.
+
+        Real switches report trouble this way (lost events, overload, restart);
+        a tester uses it to see the router resynchronise without losing its link.
+        """
+        for session in list(self.sessions):
+            session.push(m.SystemStatus(system_status=status), None)
+        return len(self.sessions)
 
     def inject_call(self, service: str, caller: str | None = None) -> Call | None:
         """A call for ``service`` arrives now (tests, demos): as if the scenario sent it."""
@@ -295,6 +307,7 @@ class Emulator:
             return None  # CstaLink answers heartbeats itself
         if t is m.SystemRegister:
             self._sys_ids += 1
+            self.system_registrations += 1
             return m.SystemRegisterResponse(sys_stat_register_id=f"S{self._sys_ids}")
         if t is m.StartApplicationSession:
             assert isinstance(msg, m.StartApplicationSession)
