@@ -200,6 +200,48 @@ def _pop(key: FloatArray, val: IntArray, n: int) -> int:
 # =========================================================================== the FCFS kernel
 
 
+@_inline
+def _open_row(
+    row: int,
+    t: float,
+    s: int,
+    customer: int,
+    attempt: int,
+    prev: int,
+    o_arrival: FloatArray,
+    o_service: IntArray,
+    o_customer: IntArray,
+    o_attempt: IntArray,
+    o_redial_of: IntArray,
+    o_offered: FloatArray,
+    o_deliv: FloatArray,
+    o_answer: FloatArray,
+    o_wrap: FloatArray,
+    o_agent: IntArray,
+) -> None:
+    """A new attempt's row: who and when; every later time NaN until it happens."""
+    o_arrival[row] = t
+    o_service[row] = s
+    o_customer[row] = customer
+    o_attempt[row] = attempt
+    o_redial_of[row] = prev
+    o_offered[row] = np.nan
+    o_deliv[row] = np.nan
+    o_answer[row] = np.nan
+    o_wrap[row] = np.nan
+    o_agent[row] = -1
+
+
+@_inline
+def _draw(cursor: IntArray, s: int, pool_off: IntArray, pool_len: IntArray) -> int:
+    """Index of service ``s``'s next variate in the pools, or -1 when its pool ran out."""
+    c = cursor[s]
+    if c >= pool_len[s]:
+        return -1
+    cursor[s] = c + 1
+    return int(pool_off[s] + c)
+
+
 @_jit
 def _fcfs_kernel(
     arr_t: FloatArray,
@@ -278,26 +320,17 @@ def _fcfs_kernel(
             return n, _NO_ROWS
         row = n
         n += 1
-        o_arrival[row] = t
-        o_service[row] = s
-        o_customer[row] = customer
-        o_attempt[row] = attempt
-        o_redial_of[row] = prev
-        o_offered[row] = np.nan
-        o_deliv[row] = np.nan
-        o_answer[row] = np.nan
-        o_wrap[row] = np.nan
-        o_agent[row] = -1
+        _open_row(
+            row, t, s, customer, attempt, prev, o_arrival, o_service, o_customer,
+            o_attempt, o_redial_of, o_offered, o_deliv, o_answer, o_wrap, o_agent,
+        )  # fmt: skip
         left = np.nan  # time the caller hung up (blocked / abandoned), for a redial
         p = redial_p[s]
+        redial_j = -1
         if p > 0.0:  # drawn on arrival, so both kernels use the pool in arrival order
-            c = r_cursor[s]
-            if c >= pool_len[s]:
+            redial_j = _draw(r_cursor, s, pool_off, pool_len)
+            if redial_j < 0:
                 return n, _NO_DRAWS
-            r_cursor[s] = c + 1
-            redial_j = pool_off[s] + c
-        else:
-            redial_j = -1
         if trunks >= 0:
             while t_n > 0 and t_key[0] <= t:
                 t_n = _pop(t_key, t_val, t_n)
@@ -306,11 +339,9 @@ def _fcfs_kernel(
             o_ended[row] = t
             left = t
         else:
-            c = cursor[s]
-            if c >= pool_len[s]:
+            j = _draw(cursor, s, pool_off, pool_len)
+            if j < 0:
                 return n, _NO_DRAWS
-            cursor[s] = c + 1
-            j = pool_off[s] + c
             o_offered[row] = t
             deadline = t + patience[j]
             free = a_key[0]
@@ -640,22 +671,14 @@ def _priority_kernel(
             return n, _NO_ROWS
         row = n
         n += 1
-        o_arrival[row] = t
-        o_service[row] = s
-        o_customer[row] = customer
-        o_attempt[row] = attempt
-        o_redial_of[row] = prev
-        o_offered[row] = np.nan
-        o_deliv[row] = np.nan
-        o_answer[row] = np.nan
-        o_wrap[row] = np.nan
-        o_agent[row] = -1
+        _open_row(
+            row, t, s, customer, attempt, prev, o_arrival, o_service, o_customer,
+            o_attempt, o_redial_of, o_offered, o_deliv, o_answer, o_wrap, o_agent,
+        )  # fmt: skip
         if redial_p[s] > 0.0:
-            c = r_cursor[s]
-            if c >= pool_len[s]:
+            redial_j[row] = _draw(r_cursor, s, pool_off, pool_len)
+            if redial_j[row] < 0:
                 return n, _NO_DRAWS
-            r_cursor[s] = c + 1
-            redial_j[row] = pool_off[s] + c
         if trunks >= 0 and trunks_busy >= trunks:
             o_outcome[row] = _BLOCKED
             o_ended[row] = t
@@ -665,11 +688,9 @@ def _priority_kernel(
             continue
         if trunks >= 0:
             trunks_busy += 1
-        c = cursor[s]
-        if c >= pool_len[s]:
+        j = _draw(cursor, s, pool_off, pool_len)
+        if j < 0:
             return n, _NO_DRAWS
-        cursor[s] = c + 1
-        j = pool_off[s] + c
         o_offered[row] = t
         deadline[row] = t + patience[j]
         talk[row] = handle[j] * talk_factor[s]
