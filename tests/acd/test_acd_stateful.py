@@ -178,8 +178,9 @@ class ACDMachine(RuleBasedStateMachine):
 
         assert self.send(CallEnded(at=self.now, call_id=call), accepted) is not None
 
-    @rule(i=st.integers(0, 200), dt=st.floats(0, 30))
-    def abandon(self, i: int, dt: float) -> None:
+    @rule(i=st.integers(0, 200), dt=st.floats(0, 30), withdrawn=st.booleans())
+    def leave(self, i: int, dt: float, withdrawn: bool) -> None:
+        """The caller hangs up, or the switch takes the call back (default routing)."""
         self.advance(dt)
         live = [c for c in self.offered if c not in self.outcome]
         if not live:
@@ -187,29 +188,13 @@ class ACDMachine(RuleBasedStateMachine):
         call = live[i % len(live)]
 
         def accepted() -> None:
-            self.set_outcome(call, "abandoned")
+            self.set_outcome(call, "withdrawn" if withdrawn else "abandoned")
             agent = self.ringing.pop(call, None)
             if agent is not None:
                 del self.agent_call[agent]
 
-        self.send(CallAbandoned(at=self.now, call_id=call), accepted)
-
-    @rule(i=st.integers(0, 200), dt=st.floats(0, 30))
-    def withdraw(self, i: int, dt: float) -> None:
-        """The switch takes a call back (default routing): it leaves without an ACD outcome."""
-        self.advance(dt)
-        live = [c for c in self.offered if c not in self.outcome]
-        if not live:
-            return
-        call = live[i % len(live)]
-
-        def accepted() -> None:
-            self.set_outcome(call, "withdrawn")
-            agent = self.ringing.pop(call, None)
-            if agent is not None:
-                del self.agent_call[agent]
-
-        self.send(CallWithdrawn(at=self.now, call_id=call), accepted)
+        ev = (CallWithdrawn if withdrawn else CallAbandoned)(at=self.now, call_id=call)
+        self.send(ev, accepted)
 
     @rule(
         agent=st.sampled_from(AGENTS),

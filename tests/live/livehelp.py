@@ -114,6 +114,35 @@ class Pair:
 
 
 @contextlib.asynccontextmanager
+async def attach(
+    scenario: Scenario,
+    pbx: Emulator,
+    *,
+    speed: float,
+    reconnect: bool = False,
+    **live: Any,
+) -> AsyncIterator[Pair]:
+    """A ``LiveACD`` on ``pbx``'s clock, ready; every event it accepts is logged in the Pair.
+
+    ``live`` goes to ``LiveACD`` as is (``acd``, ``record``, ``db``, ...).
+    """
+    log: list[tuple[Event, list[Command]]] = []
+    acd = LiveACD(
+        scenario,
+        "127.0.0.1",
+        pbx.port,
+        speed=speed,
+        clock=pbx.clock.sim_now,
+        reconnect=reconnect,
+        on_record=lambda e, c: log.append((e, c)),
+        **live,
+    )
+    async with acd:
+        await asyncio.wait_for(acd.ready.wait(), 10)
+        yield Pair(pbx, acd, log)
+
+
+@contextlib.asynccontextmanager
 async def live_pair(
     scenario: Scenario,
     *,
@@ -125,19 +154,8 @@ async def live_pair(
     **emulator: Any,
 ) -> AsyncIterator[Pair]:
     opts = options or SwitchOptions(ring_time=2.0, route_timeout=0.0, routed_ring_timeout=0.0)
-    async with Emulator(scenario, speed=speed, options=opts, **emulator) as pbx:
-        log: list[tuple[Event, list[Command]]] = []
-        live = LiveACD(
-            scenario,
-            "127.0.0.1",
-            pbx.port,
-            speed=speed,
-            clock=pbx.clock.sim_now,
-            reconnect=reconnect,
-            acd=acd,
-            record=record,
-            on_record=lambda e, c: log.append((e, c)),
-        )
-        async with live:
-            await asyncio.wait_for(live.ready.wait(), 10)
-            yield Pair(pbx, live, log)
+    async with (
+        Emulator(scenario, speed=speed, options=opts, **emulator) as pbx,
+        attach(scenario, pbx, speed=speed, reconnect=reconnect, acd=acd, record=record) as pair,
+    ):
+        yield pair

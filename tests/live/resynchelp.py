@@ -11,9 +11,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from livehelp import Pair
+from livehelp import Pair, attach
 
-from ccsim.events import Command, Event
 from ccsim.live.acd import LiveACD
 from ccsim.live.emulator import Emulator, SwitchOptions
 from ccsim.live.emulator.switch import Call
@@ -103,19 +102,8 @@ async def logged_live_pair(
     scenario: Scenario, db: str, *, speed: float, options: SwitchOptions
 ) -> AsyncIterator[Pair]:
     """``livehelp.live_pair`` with a call log on ``db`` and reconnection on."""
-    async with Emulator(scenario, speed=speed, options=options) as pbx:
-        log: list[tuple[Event, list[Command]]] = []
-        live = LiveACD(
-            scenario,
-            "127.0.0.1",
-            pbx.port,
-            speed=speed,
-            clock=pbx.clock.sim_now,
-            reconnect=True,
-            on_record=lambda e, c: log.append((e, c)),
-            db=db,
-            db_flush_interval=0.05,
-        )
-        async with live:
-            await asyncio.wait_for(live.ready.wait(), 10)
-            yield Pair(pbx, live, log)
+    async with (
+        Emulator(scenario, speed=speed, options=options) as pbx,
+        attach(scenario, pbx, speed=speed, reconnect=True, db=db, db_flush_interval=0.05) as p,
+    ):
+        yield p

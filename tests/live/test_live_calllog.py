@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from livehelp import Pair, two_skills
+from livehelp import Pair, attach, two_skills
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import ArgumentError
 
@@ -78,21 +78,8 @@ async def logged_pair(
                 ring_time=2.0, route_timeout=0.0, routed_ring_timeout=0.0, arrivals=()
             )
             pbx = await stack.enter_async_context(Emulator(scenario, speed=SPEED, options=opts))
-        log: list[tuple[Event, list[Command]]] = []
-        live = LiveACD(
-            scenario,
-            "127.0.0.1",
-            pbx.port,
-            speed=SPEED,
-            clock=pbx.clock.sim_now,
-            reconnect=False,
-            on_record=lambda e, c: log.append((e, c)),
-            db=db,
-            db_flush_interval=0.05,
-        )
-        async with live:
-            await asyncio.wait_for(live.ready.wait(), 10)
-            yield Pair(pbx, live, log)
+        async with attach(scenario, pbx, speed=SPEED, db=db, db_flush_interval=0.05) as pair:
+            yield pair
 
 
 def rows(db: str, sql: str) -> list[dict[str, Any]]:
