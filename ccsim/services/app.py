@@ -13,10 +13,12 @@ import hashlib
 import json
 import logging
 import math
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +26,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import (
     ColumnElement,
+    Connection,
+    Row,
+    Table,
     and_,
+    bindparam,
     delete,
     false,
     func,
@@ -44,6 +50,16 @@ from ccsim.services import escalation, files, kb, policy, qc, search
 from ccsim.services.context import ServiceContext
 from ccsim.services.db import READ_ONLY, make_engine, resolve_db_url, upgrade
 from ccsim.services.errors import ApiError, forbidden, not_found
+from ccsim.services.hotpath import (
+    DROP_SESSION,
+    ORDER_BY_ID,
+    Principal,
+    TokenCache,
+    authenticate,
+    bearer_token,
+    order_json,
+    orders_json,
+)
 from ccsim.services.models import (
     AuditEntry,
     AuthSession,
@@ -94,6 +110,25 @@ from ccsim.services.workflow import NEEDS_DEPARTMENT, NEEDS_RESULT, TRANSITIONS
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+#: The orders table for Core statements on the hot paths.
+ORDERS = cast(Table, WorkOrder.__table__)
+
+# Statements of every write, built once: building a statement (and its cache key)
+# with ``.values(...)`` costs more than executing it. Parameters come separately.
+_INSERT_AUDIT = insert(cast(Table, AuditEntry.__table__))
+_INSERT_HISTORY = insert(cast(Table, WorkOrderHistory.__table__))
+_INSERT_ORDER = insert(ORDERS).returning(ORDERS.c.id)
+#: SET columns come from the parameters' keys; the WHERE binds have other names.
+_UPDATE_ORDER = (
+    update(ORDERS)
+    .where(ORDERS.c.id == bindparam("_id"), ORDERS.c.version == bindparam("_version"))
+    .returning(*ORDERS.c)
+)
+_CATEGORY_TYPE = select(Category.order_type).where(Category.id == bindparam("category_id"))
+_DEPARTMENT_EXISTS = select(Department.id).where(Department.id == bindparam("department_id"))
+
 #: Query-string filters compared with columns: no control characters (PostgreSQL rejects NUL).
 _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
@@ -119,6 +154,10 @@ class Settings:
     #: Seconds between background sweeps (escalations, expired sessions); 0 = none
     #: (``ccsim serve`` turns it on; tests run sweeps explicitly).
     maintenance_interval: float = 0.0
+    #: Seconds an authenticated session is remembered in-process (0 = always ask the
+    #: database). Logout, disabling and role/department changes clear it at once;
+    #: the TTL only bounds what another process may still accept after a revocation.
+    token_cache_ttl: float = 2.0
 
 
 def _naive(dt: datetime | None) -> datetime | None:
@@ -158,6 +197,30 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class _WriterThread:
+    """One thread for the SQLite writes of one application, started on first use.
+
+    Shut down with the application; a later write starts a new one (tests reuse apps).
+    """
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, "ccsim-sqlite-writer")
+            pool = self._pool
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
 def summary(values: list[float]) -> dict[str, float | None]:
     """Mean, median and 90th percentile (nearest rank) of a sample; None when empty."""
     if not values:
@@ -183,6 +246,9 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
     )
     app.state.engine = engine
     app.state.settings = cfg
+    tokens = TokenCache(cfg.token_cache_ttl)
+    sqlite_writer = _WriterThread() if embedded else None
+    app.state.tokens = tokens
 
     def now() -> datetime:
         return _naive(cfg.clock()) or datetime.min
@@ -208,7 +274,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
     Db = Annotated[Session, Depends(get_db)]  # noqa: N806 - a type alias
 
     def audit(
-        db: Session,
+        db: Session | Connection,
         request: Request,
         user_id: int | None,
         action: str,
@@ -220,15 +286,16 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         # A Core insert in the caller's transaction: audit rows are never read back
         # through the ORM, and skipping the unit of work is cheaper on every write.
         db.execute(
-            insert(AuditEntry).values(
-                at=now(),
-                user_id=user_id,
-                action=action[:64],
-                target=_encode(target)[:128],
-                outcome=outcome,
-                client=client[:64],
-                detail=_encode(detail),
-            )
+            _INSERT_AUDIT,
+            {
+                "at": now(),
+                "user_id": user_id,
+                "action": action[:64],
+                "target": _encode(target)[:128],
+                "outcome": outcome,
+                "client": client[:64],
+                "detail": _encode(detail),
+            },
         )
 
     def current_user(request: Request, db: Db) -> User:
@@ -273,6 +340,45 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
     ctx = ServiceContext(
         get_db=get_db, current_user=current_user, audit=audit, now=now, settings=cfg
     )
+
+    def run_unit(
+        request: Request, token: str, work: Callable[[Connection, Principal], T], write: bool
+    ) -> T:
+        """Authenticate and run ``work`` in ONE transaction on one connection (in the pool).
+
+        A refusal (any exception) rolls everything back, so nothing is stored;
+        an expired session is deleted in a transaction of its own.
+        """
+        try:
+            with engine.connect() as conn:
+                if not write:
+                    conn.execution_options(**{READ_ONLY: True})
+                with conn.begin():
+                    me = authenticate(conn, token, now(), tokens)
+                    request.state.user_id = me.id
+                    return work(conn, me)
+        except ApiError as exc:
+            if exc.reason == "token_expired":
+                with engine.begin() as conn:
+                    conn.execute(DROP_SESSION, {"digest": token_digest(token)})
+            raise
+
+    async def unit(
+        request: Request, work: Callable[[Connection, Principal], T], *, write: bool = True
+    ) -> T:
+        """One thread hop for a whole request (the token is checked here, off the pool).
+
+        SQLite writes go to one dedicated thread: they serialise on the writer
+        lock anyway, and handing that lock from thread to thread costs a context
+        switch and a GIL hand-off each time.
+        """
+        token = bearer_token(request)
+        if write and sqlite_writer is not None:
+            return await sqlite_writer.run(run_unit, request, token, work, write)
+        return await run_in_threadpool(run_unit, request, token, work, write)
+
+    def json_response(body: bytes, status: int = 200) -> Response:
+        return Response(body, status_code=status, media_type="application/json")
 
     # ------------------------------------------------------------------ errors
 
@@ -385,6 +491,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         db.execute(delete(AuthSession).where(AuthSession.token_hash == token_digest(token)))
         audit(db, request, me.id, "logout", "", "ok")
         db.commit()
+        tokens.clear()
 
     @app.get("/auth/me", response_model=UserOut, tags=["auth"])
     def whoami(me: Me) -> UserOut:
@@ -445,6 +552,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
             body.model_dump(exclude_none=True),
         )
         db.commit()
+        tokens.clear()  # disabled or re-roled: no cached session may outlive the commit
         return _user_out(user)
 
     @app.post("/departments", response_model=DepartmentOut, status_code=201, tags=["admin"])
@@ -476,6 +584,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
             db.add(DepartmentMember(user_id=body.user_id, department_id=dep_id))
         audit(db, request, me.id, "department.member", str(dep_id), "ok", body.user_id)
         db.commit()
+        tokens.clear()
 
     @app.post("/categories", response_model=CategoryOut, status_code=201, tags=["admin"])
     def add_category(body: CategoryIn, request: Request, me: Me, db: Db) -> Category:
@@ -494,7 +603,7 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
 
     # ------------------------------------------------------------------ work orders
 
-    def scope_clause(me: User) -> ColumnElement[bool]:
+    def scope_clause(me: policy.User) -> ColumnElement[bool]:
         kind, arg = policy.order_scope(me)
         if kind == "all":
             return true()
@@ -513,9 +622,14 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
             raise not_found()
         return order
 
-    def pauses_of(db: Session, order_id: int) -> list[tuple[datetime, datetime | None]]:
-        rows = db.scalars(select(WorkOrderPause).where(WorkOrderPause.order_id == order_id)).all()
-        return [(p.started_at, p.ended_at) for p in rows]
+    def pauses_of(db: Session | Connection, order_id: int) -> list[Any]:
+        return list(
+            db.execute(
+                select(WorkOrderPause.started_at, WorkOrderPause.ended_at).where(
+                    WorkOrderPause.order_id == order_id
+                )
+            ).all()
+        )
 
     def deadlines(
         order_type: str, priority: str, start: datetime, pauses: list[Any]
@@ -523,35 +637,54 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         a, r, c = cfg.sla.deadlines(order_type, priority, start, pauses)
         return {"accept_due": _naive(a), "return_due": _naive(r), "close_due": _naive(c)}
 
-    def check_category(db: Session, category_id: int | None, order_type: str) -> None:
+    def check_category(db: Session | Connection, category_id: int | None, order_type: str) -> None:
         if category_id is None:
             return
-        cat = db.get(Category, category_id)
-        if cat is None or cat.order_type != order_type:
+        found = db.execute(_CATEGORY_TYPE, {"category_id": category_id}).scalar_one_or_none()
+        if found != order_type:
             raise ApiError(422, "unknown_category", f"no {order_type} category {category_id}")
 
+    def check_department(db: Connection, department_id: int) -> None:
+        found = db.execute(_DEPARTMENT_EXISTS, {"department_id": department_id}).first()
+        if found is None:
+            raise ApiError(422, "unknown_department", f"no department {department_id}")
+
+    def load_order(conn: Connection, me: Principal, order_id: int) -> Row[Any]:
+        """The order row if ``me`` may see it; otherwise 404 (absent and invisible look alike)."""
+        order = conn.execute(ORDER_BY_ID, {"order_id": order_id}).first()
+        if order is None or not policy.can_view_order(me, order):
+            raise not_found()
+        return order
+
     def apply(
-        db: Session,
+        conn: Connection,
         request: Request,
-        me: User,
-        order: WorkOrder,
+        me: Principal,
+        order: Row[Any],
         version: int,
         action: str,
         changes: dict[str, Any],
-    ) -> WorkOrder:
-        """Write ``changes`` iff the order is still at ``version``; record each field."""
+    ) -> Row[Any]:
+        """Write ``changes`` iff the order is still at ``version``; record each field.
+
+        One round trip for the check and the write: ``UPDATE ... WHERE id AND
+        version RETURNING`` (no row back = someone else won: 409, and the
+        caller's transaction rolls back, so nothing is stored).
+        """
         if version != order.version:
             raise ApiError(409, "version_conflict", "the order changed; reload and retry")
         t = now()
-        old = {k: getattr(order, k) for k in changes}
-        res = db.execute(
-            update(WorkOrder)
-            .where(WorkOrder.id == order.id, WorkOrder.version == version)
-            .values(**changes, version=version + 1, updated_at=t)
-            .execution_options(synchronize_session="evaluate")
-        )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
-            db.rollback()
+        new = conn.execute(
+            _UPDATE_ORDER,
+            {
+                **changes,
+                "version": version + 1,
+                "updated_at": t,
+                "_id": order.id,
+                "_version": version,
+            },
+        ).first()
+        if new is None:
             raise ApiError(409, "version_conflict", "the order changed; reload and retry")
         rows = [
             {
@@ -560,16 +693,16 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
                 "user_id": me.id,
                 "action": action,
                 "field": k,
-                "old_value": None if old[k] is None else str(old[k]),
-                "new_value": None if new is None else str(new),
+                "old_value": None if old is None else str(old),
+                "new_value": None if v is None else str(v),
             }
-            for k, new in changes.items()
-            if old[k] != new
+            for k, v in changes.items()
+            if (old := getattr(order, k)) != v
         ]
         if rows:
-            db.execute(insert(WorkOrderHistory), rows)
+            conn.execute(_INSERT_HISTORY, rows)
         audit(
-            db,
+            conn,
             request,
             me.id,
             f"order.{action}",
@@ -577,48 +710,51 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
             "ok",
             {k: str(v) for k, v in changes.items()},
         )
-        db.commit()  # ``order`` was updated in memory by the evaluate strategy
-        return order
+        return new
 
     @app.post("/work-orders", response_model=OrderOut, status_code=201, tags=["work orders"])
-    def create_order(body: OrderIn, request: Request, me: Me, db: Db) -> WorkOrder:
-        if not policy.can_create_order(me):
-            raise forbidden("only agents and team leaders create work orders")
-        check_category(db, body.category_id, body.order_type)
-        if body.department_id is not None and db.get(Department, body.department_id) is None:
-            raise ApiError(422, "unknown_department", f"no department {body.department_id}")
-        t = now()
-        order = WorkOrder(
-            version=1,
-            state="draft",
-            created_by=me.id,
-            created_at=t,
-            updated_at=t,
-            result="",
-            **body.model_dump(),
-            **deadlines(body.order_type, body.priority, t, []),
-        )
-        db.add(order)
-        db.flush()
-        db.add(
-            WorkOrderHistory(
-                order_id=order.id,
-                at=t,
-                user_id=me.id,
-                action="create",
-                field="state",
-                old_value=None,
-                new_value="draft",
+    async def create_order(body: OrderIn, request: Request) -> Response:
+        def work(conn: Connection, me: Principal) -> bytes:
+            if not policy.can_create_order(me):
+                raise forbidden("only agents and team leaders create work orders")
+            check_category(conn, body.category_id, body.order_type)
+            if body.department_id is not None:
+                check_department(conn, body.department_id)
+            t = now()
+            values: dict[str, Any] = {
+                "version": 1,
+                "state": "draft",
+                "created_by": me.id,
+                "created_at": t,
+                "updated_at": t,
+                "result": "",
+                **body.model_dump(),
+                **deadlines(body.order_type, body.priority, t, []),
+            }
+            order_id = conn.execute(_INSERT_ORDER, values).scalar_one()
+            conn.execute(
+                _INSERT_HISTORY,
+                {
+                    "order_id": order_id,
+                    "at": t,
+                    "user_id": me.id,
+                    "action": "create",
+                    "field": "state",
+                    "old_value": None,
+                    "new_value": "draft",
+                },
             )
-        )
-        audit(db, request, me.id, "order.create", str(order.id), "ok")
-        db.commit()
-        return order
+            audit(conn, request, me.id, "order.create", str(order_id), "ok")
+            return order_json(
+                values
+                | {"id": order_id, "accepted_at": None, "returned_at": None, "closed_at": None}
+            )
+
+        return json_response(await unit(request, work), 201)
 
     @app.get("/work-orders", response_model=list[OrderOut], tags=["work orders"])
-    def list_orders(
-        me: Me,
-        db: Db,
+    async def list_orders(
+        request: Request,
         state: State | None = None,
         order_type: OrderType | None = None,
         priority: Priority | None = None,
@@ -628,31 +764,29 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         q: Annotated[str | None, Query(max_length=10000)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-    ) -> list[WorkOrder]:
+    ) -> Response:
         """Filter by any field; ``q`` is the full-text search (all terms must match)."""
-        clauses = [scope_clause(me)]
-        for col, val in (
-            (WorkOrder.state, state),
-            (WorkOrder.order_type, order_type),
-            (WorkOrder.priority, priority),
-            (WorkOrder.department_id, department_id),
-            (WorkOrder.customer_number, customer_number),
-            (WorkOrder.call_id, call_id),
-        ):
-            if val is not None:
-                clauses.append(col == val)
-        if q is not None:
-            cond = search.condition(db, q)
-            if cond is not None:
-                clauses.append(cond)
-        stmt = (
-            select(WorkOrder)
-            .where(and_(*clauses))
-            .order_by(WorkOrder.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        return list(db.scalars(stmt))
+
+        def work(conn: Connection, me: Principal) -> bytes:
+            clauses = [scope_clause(me)]
+            for col, val in (
+                (WorkOrder.state, state),
+                (WorkOrder.order_type, order_type),
+                (WorkOrder.priority, priority),
+                (WorkOrder.department_id, department_id),
+                (WorkOrder.customer_number, customer_number),
+                (WorkOrder.call_id, call_id),
+            ):
+                if val is not None:
+                    clauses.append(col == val)
+            if q is not None:
+                cond = search.condition(conn, q)
+                if cond is not None:
+                    clauses.append(cond)
+            rows = search.newest_first(conn, and_(*clauses), limit, offset, q is not None)
+            return orders_json(rows)
+
+        return json_response(await unit(request, work, write=False))
 
     @app.get("/work-orders/overdue", response_model=list[OverdueOut], tags=["work orders"])
     def overdue(
@@ -753,100 +887,125 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         }
 
     @app.get("/work-orders/{order_id}", response_model=OrderOut, tags=["work orders"])
-    def get_order(order_id: DbId, me: Me, db: Db) -> WorkOrder:
-        return visible_order(db, me, order_id)
+    async def get_order(order_id: DbId, request: Request) -> Response:
+        def work(conn: Connection, me: Principal) -> bytes:
+            return order_json(load_order(conn, me, order_id))
+
+        return json_response(await unit(request, work, write=False))
 
     @app.patch("/work-orders/{order_id}", response_model=OrderOut, tags=["work orders"])
-    def patch_order(
-        order_id: DbId, body: OrderPatch, request: Request, me: Me, db: Db
-    ) -> WorkOrder:
+    async def patch_order(order_id: DbId, body: OrderPatch, request: Request) -> Response:
         """Edit fields; a type or priority change recomputes the SLA deadlines."""
-        order = visible_order(db, me, order_id)
-        if not policy.can_edit_order(me, order):
-            raise forbidden("you may not edit this order")
-        changes = body.model_dump(exclude_unset=True, exclude={"version"})
-        if any(v is None for k, v in changes.items() if k != "category_id"):
-            raise ApiError(422, "invalid_request", "fields cannot be set to null")
-        new_type = changes.get("order_type", order.order_type)
-        if "order_type" in changes or "category_id" in changes:
-            cat = changes.get("category_id", order.category_id)
-            if "order_type" in changes and "category_id" not in changes and cat is not None:
-                changes["category_id"] = cat = None  # a category belongs to one type
-            check_category(db, cat, new_type)
-        if "order_type" in changes or "priority" in changes:
-            changes.update(
-                deadlines(
-                    new_type,
-                    changes.get("priority", order.priority),
-                    order.created_at,
-                    pauses_of(db, order.id),
+
+        def work(conn: Connection, me: Principal) -> bytes:
+            order = load_order(conn, me, order_id)
+            if not policy.can_edit_order(me, order):
+                raise forbidden("you may not edit this order")
+            changes = body.model_dump(exclude_unset=True, exclude={"version"})
+            if any(v is None for k, v in changes.items() if k != "category_id"):
+                raise ApiError(422, "invalid_request", "fields cannot be set to null")
+            new_type = changes.get("order_type", order.order_type)
+            if "order_type" in changes or "category_id" in changes:
+                cat = changes.get("category_id", order.category_id)
+                if "order_type" in changes and "category_id" not in changes and cat is not None:
+                    changes["category_id"] = cat = None  # a category belongs to one type
+                check_category(conn, cat, new_type)
+            if "order_type" in changes or "priority" in changes:
+                changes.update(
+                    deadlines(
+                        new_type,
+                        changes.get("priority", order.priority),
+                        order.created_at,
+                        pauses_of(conn, order.id),
+                    )
                 )
-            )
-        return apply(db, request, me, order, body.version, "edit", changes)
+            return order_json(apply(conn, request, me, order, body.version, "edit", changes))
+
+        return json_response(await unit(request, work))
 
     @app.post("/work-orders/{order_id}/transitions", response_model=OrderOut, tags=["work orders"])
-    def transition(
-        order_id: DbId, body: TransitionIn, request: Request, me: Me, db: Db
-    ) -> WorkOrder:
+    async def transition(order_id: DbId, body: TransitionIn, request: Request) -> Response:
         """Move along the lifecycle table; 409 if not allowed from the current state."""
-        order = visible_order(db, me, order_id)
-        tr = TRANSITIONS.get((body.action, order.state))
-        if tr is None:
-            raise ApiError(
-                409, "illegal_transition", f"cannot {body.action} an order that is {order.state}"
+
+        def work(conn: Connection, me: Principal) -> bytes:
+            order = load_order(conn, me, order_id)
+            return order_json(
+                apply(conn, request, me, order, body.version, body.action, step(conn, me, order))
             )
-        if not policy.can_transition(me, order, tr):
-            # The lifecycle table says who may take each step: a step by the wrong role
-            # is an illegal transition (409, as the issue's contract asks), not a
-            # missing permission on the order, which the caller can see.
-            raise ApiError(409, "role_not_allowed", f"your roles may not {body.action} this order")
-        t = now()
-        changes: dict[str, Any] = {"state": tr.target}
-        if body.action in NEEDS_DEPARTMENT or body.department_id is not None:
-            if body.department_id is None:
+
+        def step(conn: Connection, me: Principal, order: Row[Any]) -> dict[str, Any]:
+            """The changes ``body`` makes to ``order`` (pauses and replies written on the way)."""
+            tr = TRANSITIONS.get((body.action, order.state))
+            if tr is None:
+                raise ApiError(
+                    409,
+                    "illegal_transition",
+                    f"cannot {body.action} an order that is {order.state}",
+                )
+            if not policy.can_transition(me, order, tr):
+                # The lifecycle table says who may take each step: a step by the wrong
+                # role is an illegal transition (409, as the issue's contract asks),
+                # not a missing permission on the order, which the caller can see.
+                raise ApiError(
+                    409, "role_not_allowed", f"your roles may not {body.action} this order"
+                )
+            t = now()
+            changes: dict[str, Any] = {"state": tr.target}
+            if body.action in NEEDS_DEPARTMENT or body.department_id is not None:
+                if body.department_id is None:
+                    raise ApiError(422, "department_required", f"{body.action} needs department_id")
+                check_department(conn, body.department_id)
+                if body.action == "transfer" and body.department_id == order.department_id:
+                    raise ApiError(422, "same_department", "transfer to another department")
+                changes["department_id"] = body.department_id
+            elif order.department_id is None and tr.target == "dispatched":
                 raise ApiError(422, "department_required", f"{body.action} needs department_id")
-            if db.get(Department, body.department_id) is None:
-                raise ApiError(422, "unknown_department", f"no department {body.department_id}")
-            if body.action == "transfer" and body.department_id == order.department_id:
-                raise ApiError(422, "same_department", "transfer to another department")
-            changes["department_id"] = body.department_id
-        elif order.department_id is None and tr.target == "dispatched":
-            raise ApiError(422, "department_required", f"{body.action} needs department_id")
-        if body.action in NEEDS_RESULT:
-            if body.result is None:
-                raise ApiError(422, "result_required", "return needs a result")
-            changes["result"] = body.result
-            changes["returned_at"] = t
-        if body.action == "accept" and order.accepted_at is None:
-            changes["accepted_at"] = t
-        if body.action == "close":
-            changes["closed_at"] = t
-        if body.action == "reopen":
-            changes.update(returned_at=None, closed_at=None)
-        if body.action in ("wait_customer", "resume"):
-            if body.action == "wait_customer":
-                db.add(WorkOrderPause(order_id=order.id, started_at=t))
-            else:
-                db.execute(
-                    update(WorkOrderPause)
-                    .where(WorkOrderPause.order_id == order.id, WorkOrderPause.ended_at.is_(None))
-                    .values(ended_at=t)
+            if body.action in NEEDS_RESULT:
+                if body.result is None:
+                    raise ApiError(422, "result_required", "return needs a result")
+                changes["result"] = body.result
+                changes["returned_at"] = t
+            if body.action == "accept" and order.accepted_at is None:
+                changes["accepted_at"] = t
+            if body.action == "close":
+                changes["closed_at"] = t
+            if body.action == "reopen":
+                changes.update(returned_at=None, closed_at=None)
+            if body.action in ("wait_customer", "resume"):
+                if body.action == "wait_customer":
+                    conn.execute(insert(WorkOrderPause).values(order_id=order.id, started_at=t))
+                else:
+                    conn.execute(
+                        update(WorkOrderPause)
+                        .where(
+                            WorkOrderPause.order_id == order.id,
+                            WorkOrderPause.ended_at.is_(None),
+                        )
+                        .values(ended_at=t)
+                    )
+                changes.update(
+                    deadlines(
+                        order.order_type,
+                        order.priority,
+                        order.created_at,
+                        pauses_of(conn, order.id),
+                    )
                 )
-            db.flush()
-            changes.update(
-                deadlines(
-                    order.order_type, order.priority, order.created_at, pauses_of(db, order.id)
+            if body.reply is not None:
+                if body.action != "reply":
+                    raise ApiError(422, "invalid_request", "reply text only with the reply action")
+                conn.execute(
+                    insert(WorkOrderNote).values(
+                        order_id=order.id,
+                        at=t,
+                        user_id=me.id,
+                        visibility="customer",
+                        body=body.reply,
+                    )
                 )
-            )
-        if body.reply is not None:
-            if body.action != "reply":
-                raise ApiError(422, "invalid_request", "reply text only with the reply action")
-            db.add(
-                WorkOrderNote(
-                    order_id=order.id, at=t, user_id=me.id, visibility="customer", body=body.reply
-                )
-            )
-        return apply(db, request, me, order, body.version, body.action, changes)
+            return changes
+
+        return json_response(await unit(request, work))
 
     @app.get(
         "/work-orders/{order_id}/history", response_model=list[HistoryOut], tags=["work orders"]
@@ -1070,6 +1229,8 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if sqlite_writer is not None:
+                sqlite_writer.shutdown()
 
     app.router.lifespan_context = lifespan
 

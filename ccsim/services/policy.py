@@ -8,8 +8,32 @@ become a 403.
 
 from __future__ import annotations
 
-from ccsim.services.models import User, WorkOrder
+from typing import Protocol
+
 from ccsim.services.workflow import Transition
+
+
+class User(Protocol):
+    """Who asks: an ORM ``models.User`` or the hot paths' ``hotpath.Principal``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role_names(self) -> frozenset[str]: ...
+    @property
+    def department_ids(self) -> frozenset[int]: ...
+
+
+class WorkOrder(Protocol):
+    """What the decisions read of an order: an ORM ``models.WorkOrder`` or a Core row."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def created_by(self) -> int: ...
+    @property
+    def department_id(self) -> int | None: ...
+
 
 #: Roles that see every order (supervision).
 _SEE_ALL = frozenset({"team_leader", "admin"})

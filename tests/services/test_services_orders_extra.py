@@ -194,29 +194,3 @@ def test_stats_report_time_to_accept_return_close(world: World, clock: Clock) ->
     assert stats["close"]["hours"]["p90"] == pytest.approx(24.0)
     assert stats["close"]["business_hours"]["mean"] == pytest.approx(9.0)
     assert world.as_("agent", "GET", "/work-orders/stats").status_code == 403
-
-
-def test_postgresql_search_is_backed_by_trigram_indexes(app: FastAPI, world: World) -> None:
-    """PostgreSQL's own implementation: LIKE terms answered from pg_trgm GIN indexes."""
-    engine = app.state.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only")
-    world.new_order(title="broadband outage", description="router reboot loop")
-    with engine.connect() as conn:
-        names = set(
-            conn.exec_driver_sql(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'work_orders'"
-            ).scalars()
-        )
-        assert {
-            "work_orders_trgm_title",
-            "work_orders_trgm_description",
-            "work_orders_trgm_result",
-        } <= names
-        conn.exec_driver_sql("SET enable_seqscan = off")
-        plan = "\n".join(
-            conn.exec_driver_sql(
-                "EXPLAIN SELECT id FROM work_orders WHERE title LIKE '%%outage%%'"
-            ).scalars()
-        )
-    assert "work_orders_trgm_title" in plan
