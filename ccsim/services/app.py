@@ -377,6 +377,15 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
             return await sqlite_writer.run(run_unit, request, token, work, write)
         return await run_in_threadpool(run_unit, request, token, work, write)
 
+    async def require_bearer(request: Request) -> None:
+        """A missing or malformed token is a 401 before the body is even validated.
+
+        A dependency runs before FastAPI validates the body, so an anonymous
+        caller learns nothing about what a valid body looks like; a well-formed
+        token is then checked against the database inside ``unit``.
+        """
+        bearer_token(request)
+
     def json_response(body: bytes, status: int = 200) -> Response:
         return Response(body, status_code=status, media_type="application/json")
 
@@ -712,7 +721,13 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
         )
         return new
 
-    @app.post("/work-orders", response_model=OrderOut, status_code=201, tags=["work orders"])
+    @app.post(
+        "/work-orders",
+        response_model=OrderOut,
+        status_code=201,
+        tags=["work orders"],
+        dependencies=[Depends(require_bearer)],
+    )
     async def create_order(body: OrderIn, request: Request) -> Response:
         def work(conn: Connection, me: Principal) -> bytes:
             if not policy.can_create_order(me):
@@ -893,7 +908,12 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
 
         return json_response(await unit(request, work, write=False))
 
-    @app.patch("/work-orders/{order_id}", response_model=OrderOut, tags=["work orders"])
+    @app.patch(
+        "/work-orders/{order_id}",
+        response_model=OrderOut,
+        tags=["work orders"],
+        dependencies=[Depends(require_bearer)],
+    )
     async def patch_order(order_id: DbId, body: OrderPatch, request: Request) -> Response:
         """Edit fields; a type or priority change recomputes the SLA deadlines."""
 
@@ -923,7 +943,12 @@ def create_app(db_url: str | None = None, settings: Settings | None = None) -> F
 
         return json_response(await unit(request, work))
 
-    @app.post("/work-orders/{order_id}/transitions", response_model=OrderOut, tags=["work orders"])
+    @app.post(
+        "/work-orders/{order_id}/transitions",
+        response_model=OrderOut,
+        tags=["work orders"],
+        dependencies=[Depends(require_bearer)],
+    )
     async def transition(order_id: DbId, body: TransitionIn, request: Request) -> Response:
         """Move along the lifecycle table; 409 if not allowed from the current state."""
 

@@ -255,6 +255,24 @@ def test_refused_writes_store_nothing(world: World, app: FastAPI) -> None:
     assert _get(world, "agent", o).json()["state"] == "dispatched"
 
 
+def test_no_token_is_401_before_the_body_is_validated(world: World, app: FastAPI) -> None:
+    """An anonymous caller gets 401 for a bad body too: it learns nothing about valid bodies."""
+    o = world.new_order()
+    client = world.client
+    before = _counts(app)
+    for method, url in (
+        ("POST", "/work-orders"),
+        ("PATCH", f"/work-orders/{o['id']}"),
+        ("POST", f"/work-orders/{o['id']}/transitions"),
+    ):
+        for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer"}):
+            r = client.request(method, url, json={"nonsense": True}, headers=headers)
+            assert (r.status_code, r.json()["error"]) == (401, "not_authenticated"), r.text
+    after = _counts(app)
+    assert after[:2] == before[:2]  # nothing written; the refusals are audited
+    assert after[2] == before[2] + 9
+
+
 def _order_body() -> dict[str, Any]:
     return {
         "customer_number": "13800138000",
