@@ -541,6 +541,27 @@ def create_api(
         log.error("API %s %s failed", request.method, request.url.path, exc_info=exc)
         return error_response(ApiError(500, "internal error", type(exc).__name__))
 
+    async def record(
+        request: Request,
+        principal: Principal | None,
+        action: str,
+        target: str,
+        result: str,
+        status: int,
+        detail: str,
+    ) -> None:
+        """One audit record of this request (``principal`` None: not authenticated)."""
+        await audit.write(
+            who="?" if principal is None else principal.name,
+            role="" if principal is None else principal.role,
+            action=action,
+            target=target,
+            result=result,
+            status=status,
+            client=_client(request),
+            detail=detail,
+        )
+
     async def authorize(request: Request, role: Role, action: str, target: str) -> Principal:
         """The caller's principal if it may act as ``role``; refusals are audited."""
         if role == "viewer" and open_reads:
@@ -552,28 +573,10 @@ def create_api(
         )
         if principal is None:
             reason = "missing bearer token" if not header else "invalid bearer token"
-            await audit.write(
-                who="?",
-                role="",
-                action=action,
-                target=target,
-                result="denied",
-                status=401,
-                client=_client(request),
-                detail=reason,
-            )
+            await record(request, None, action, target, "denied", 401, reason)
             raise ApiError(401, reason, "send Authorization: Bearer <token>")
         if not principal.may(role):
-            await audit.write(
-                who=principal.name,
-                role=principal.role,
-                action=action,
-                target=target,
-                result="denied",
-                status=403,
-                client=_client(request),
-                detail=f"needs role {role}",
-            )
+            await record(request, principal, action, target, "denied", 403, f"needs role {role}")
             raise ApiError(403, f"role {principal.role} may not do this", f"needs role {role}")
         return principal
 
@@ -592,39 +595,16 @@ def create_api(
             body = await _body(request, model)
             result = await do(principal, body)
         except ApiError as exc:
-            await audit.write(
-                who=principal.name,
-                role=principal.role,
-                action=action,
-                target=target,
-                result="refused" if exc.status < 500 else "failed",
-                status=exc.status,
-                client=_client(request),
-                detail=f"{exc.error}: {json.dumps(_jsonable(exc.detail), ensure_ascii=False)}",
-            )
+            detail = f"{exc.error}: {json.dumps(_jsonable(exc.detail), ensure_ascii=False)}"
+            outcome = "refused" if exc.status < 500 else "failed"
+            await record(request, principal, action, target, outcome, exc.status, detail)
             raise
         except Exception as exc:  # a bug: still audited, then the 500 handler answers
-            await audit.write(
-                who=principal.name,
-                role=principal.role,
-                action=action,
-                target=target,
-                result="failed",
-                status=500,
-                client=_client(request),
-                detail=f"internal error: {type(exc).__name__}",
-            )
+            detail = f"internal error: {type(exc).__name__}"
+            await record(request, principal, action, target, "failed", 500, detail)
             raise
-        await audit.write(
-            who=principal.name,
-            role=principal.role,
-            action=action,
-            target=target,
-            result="ok",
-            status=status,
-            client=_client(request),
-            detail=json.dumps(_jsonable(result), ensure_ascii=False, sort_keys=True),
-        )
+        detail = json.dumps(_jsonable(result), ensure_ascii=False, sort_keys=True)
+        await record(request, principal, action, target, "ok", status, detail)
         return JSONResponse(_jsonable(result), status_code=status)
 
     def known(agent_id: str) -> None:
