@@ -77,7 +77,7 @@ from ccsim.live.binding import (
     event_from_json,
     event_to_json,
 )
-from ccsim.live.calllog import CallLog
+from ccsim.live.calllog import CallLog, load_roster, save_roster_entry
 from ccsim.live.kpis import KpiTracker
 from ccsim.live.link import CstaClient, CstaError, CstaLink, LinkClosedError
 from ccsim.routing.registry import BUILTIN_POLICIES
@@ -243,9 +243,12 @@ class LiveACD:
                 if self._record_file is not None:
                     self._record_file.close()
                 raise
+        agents = roster(scenario)
+        if self.call_log is not None:
+            agents = self._stored_roster(agents)
         self.binding = Binding(
             self.acd,
-            roster(scenario),
+            agents,
             route_services=self.devices,
             priorities=priorities,
             record=self._record,
@@ -600,6 +603,7 @@ class LiveACD:
             raise SupervisorError(f"station {station!r}: the switch refused it ({exc})") from None
         if isinstance(state, m.GetAgentStateResponse) and state.agent_state_list:
             self._run(self.binding.on_agent_state(station, state.agent_state_list[0], self.now()))
+        self._save_roster(info.agent_id, info.station, info.skills)
         log.info("roster: added agent %s at station %s with %s", agent_id, station, dict(skills))
         return info
 
@@ -622,6 +626,7 @@ class LiveACD:
             if self.binding.stats.rejected != rejected:
                 raise ValueError(f"the ACD refused the change: {self.binding.stats.errors[-1]}")
         self.binding.agents[agent_id] = info
+        self._save_roster(agent_id, info.station, info.skills)
         log.info("roster: agent %s skills now %s", agent_id, dict(info.skills))
         return info
 
@@ -637,8 +642,39 @@ class LiveACD:
         if self.binding.logged_on(agent_id):
             raise SupervisorError(f"agent {agent_id!r} is logged on: log them off first")
         self.binding.remove_agent(agent_id)
+        self._save_roster(agent_id, info.station, None)
         log.info("roster: removed agent %s", agent_id)
         return info
+
+    def _save_roster(self, agent_id: str, station: str, skills: Mapping[str, int] | None) -> None:
+        """Keep a run-time roster change in the call log so a restart starts from it."""
+        if self.call_log is None:
+            return
+        try:  # a rare, small write: done at once so the change is durable when answered
+            save_roster_entry(self.call_log, agent_id, station, skills)
+        except Exception:  # the change stands in memory; the log must not undo it
+            log.exception("roster change of %s not stored in the call log", agent_id)
+
+    def _stored_roster(self, agents: list[AgentInfo]) -> list[AgentInfo]:
+        """The scenario's roster with the run-time changes stored by an earlier run.
+
+        An entry that no longer fits the scenario (a skill it dropped, a station
+        another agent has) is skipped with a warning rather than stopping the ACD.
+        """
+        assert self.call_log is not None
+        by_id = {a.agent_id: a for a in agents}
+        known = set(self.acd.config.queues)
+        for agent_id, entry in load_roster(self.call_log).items():
+            if entry is None:
+                by_id.pop(agent_id, None)
+                continue
+            station, skills = entry
+            taken = {a.station for a in by_id.values() if a.agent_id != agent_id}
+            if not skills or not set(skills) <= known or station in taken:
+                log.warning("stored roster entry of %s no longer fits the scenario", agent_id)
+                continue
+            by_id[agent_id] = AgentInfo(agent_id=agent_id, station=station, skills=skills)
+        return list(by_id.values())
 
     def _roster_entry(self, agent_id: str, station: str, skills: Mapping[str, int]) -> AgentInfo:
         """A checked roster entry: ids non-empty, skills known to the ACD, levels 1..16."""

@@ -46,7 +46,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +76,10 @@ __all__ = [
     "CallRow",
     "DeliveryRow",
     "LogBase",
+    "RosterRow",
     "SessionRow",
+    "load_roster",
+    "save_roster_entry",
 ]
 
 log = logging.getLogger("ccsim.live.calllog")
@@ -657,3 +660,58 @@ def write_audit(call_log: CallLog, records: list[dict[str, Any]]) -> None:
     rows = [{**r, "session": call_log.session} for r in records]
     with call_log.engine.begin() as conn:
         conn.execute(insert(AuditRow), rows)
+
+
+# ---- run-time roster (supervisor API)
+
+
+class RosterRow(LogBase):
+    """An agent's run-time roster entry, overriding the scenario's on the next start.
+
+    The seed's dynamic configuration: agents added or re-skilled during the day
+    must survive an ACD restart. ``active`` False marks an agent removed from
+    the roster (the scenario's entry no longer applies either).
+    """
+
+    __tablename__ = "acd_roster"
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station: Mapped[str] = mapped_column(String(64))
+    skills: Mapped[str] = mapped_column(Text, default="{}")  # JSON: skill -> level
+    active: Mapped[bool] = mapped_column(default=True)
+    changed_at: Mapped[dt.datetime] = mapped_column()  # UTC wall time
+    session: Mapped[str] = mapped_column(ForeignKey("acd_sessions.id"))
+
+
+def save_roster_entry(
+    call_log: CallLog, agent_id: str, station: str, skills: Mapping[str, int] | None
+) -> None:
+    """Upsert one agent's roster entry (``skills`` None: removed). Blocking, and rare."""
+    values = {
+        "agent_id": agent_id,
+        "station": station,
+        "skills": json.dumps(dict(skills or {}), ensure_ascii=False, sort_keys=True),
+        "active": skills is not None,
+        "changed_at": _utcnow(),
+        "session": call_log.session,
+    }
+    with call_log.engine.begin() as conn:
+        done = conn.execute(
+            update(RosterRow).where(RosterRow.agent_id == agent_id).values(**values)
+        ).rowcount
+        if not done:
+            conn.execute(insert(RosterRow), [values])
+
+
+def load_roster(call_log: CallLog) -> dict[str, tuple[str, dict[str, int]] | None]:
+    """The stored overrides: agent id -> (station, skills), or None for a removed agent."""
+    with call_log.engine.connect() as conn:
+        rows = conn.execute(
+            select(RosterRow.agent_id, RosterRow.station, RosterRow.skills, RosterRow.active)
+        ).all()
+    out: dict[str, tuple[str, dict[str, int]] | None] = {}
+    for agent_id, station, skills, active in rows:
+        out[agent_id] = (
+            (station, {str(k): int(v) for k, v in json.loads(skills).items()}) if active else None
+        )
+    return out

@@ -25,7 +25,9 @@ from sqlalchemy import create_engine, text
 from ccsim.cli import main
 from ccsim.csta import ConnectionID, DeviceID
 from ccsim.events import AgentSkillsChanged, AgentState, CallAnswered, Deliver
+from ccsim.live.acd import LiveACD, live_acd, roster
 from ccsim.live.api import ApiServer, TokenStore, create_api, is_loopback
+from ccsim.live.calllog import CallLog, save_roster_entry
 from ccsim.live.emulator import Emulator
 from ccsim.live.emulator.switch import AgentStation
 
@@ -484,5 +486,42 @@ def test_ccsim_acd_process_serves_the_api(tmp_path: Path) -> None:
             ("lead", "force not ready", 200),
             ("?", "read agents", 401),
         ]
+
+    run(go())
+
+
+def test_roster_changes_survive_a_restart(tmp_path: Path) -> None:
+    """Run-time roster changes are kept in the call log and applied on the next start."""
+    db = f"sqlite:///{tmp_path / 'acd.sqlite'}"
+
+    async def restarted() -> dict[str, tuple[str, dict[str, int]]]:
+        live = LiveACD(center(), "127.0.0.1", 1, reconnect=False, db=db)
+        try:
+            return {a: (i.station, dict(i.skills)) for a, i in live.binding.agents.items()}
+        finally:
+            await live.close()
+
+    async def go() -> None:
+        async with api_pair(tmp_path, db=db) as p:
+            c, admin = p.client, auth("admin")
+            body = {"agent_id": "304", "skills": {"sales": 3}}
+            assert (await c.post("/agents", json=body, headers=admin)).status_code == 201
+            r = await c.put("/agents/302/skills", json={"skills": {"vip": 2}}, headers=admin)
+            assert r.status_code == 200, r.text
+            p.pbx.switch.set_agent(p.station("301"), "agentNull")
+            p.pbx.clock.poke()
+            await p.until(lambda: p.state("301") is AgentState.LOGGED_OFF)
+            assert (await c.delete("/agents/301", headers=admin)).status_code == 200
+        scenario = {a.agent_id: a for a in roster(center())}
+        assert await restarted() == {
+            "302": ("302", {"vip": 2}),
+            "303": (scenario["303"].station, dict(scenario["303"].skills)),
+            "304": ("304", {"sales": 3}),
+        }
+        # an entry that no longer fits the scenario (a skill it dropped) is skipped
+        log = CallLog(db, live_acd(center()), scenario="api-desk")
+        save_roster_entry(log, "303", "303", {"gone": 1})
+        await log.close()
+        assert (await restarted())["303"] == (scenario["303"].station, dict(scenario["303"].skills))
 
     run(go())
