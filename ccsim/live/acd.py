@@ -265,6 +265,8 @@ class LiveACD:
         #: the switch's last ECMA-269 SystemStatus, and how many resyncs were done
         self.switch_status = "unknown"
         self.resyncs = 0
+        #: station -> monitor cross-reference id of its device monitor (for MonitorStop)
+        self._monitors: dict[str, str] = {}
         #: routeing messages held while a resync runs (answered right after it)
         self._held: list[m.Message] = []
         #: live KPIs per service (today, last 15 minutes) for the API's wallboard
@@ -355,11 +357,15 @@ class LiveACD:
             except CstaError as exc:
                 log.warning("supervisor station %s: %s", station, exc)
 
+        self._monitors.clear()
         for station in stations:
             try:
-                await link.request(m.MonitorStart(device=DeviceID(station)))
+                started = await link.request(m.MonitorStart(device=DeviceID(station)))
             except CstaError as exc:
                 log.warning("station %s: %s", station, exc)
+                continue
+            if isinstance(started, m.MonitorStartResponse):
+                self._monitors[station] = started.monitor_cross_ref_id
         held = await self._resync(link)
         if restart and self.call_log is not None:
             self.call_log.settle_earlier()
@@ -596,7 +602,9 @@ class LiveACD:
             raise SupervisorError("not connected to the switch")
         self.binding.add_agent(info)
         try:
-            await client.request(m.MonitorStart(device=DeviceID(station)))
+            started = await client.request(m.MonitorStart(device=DeviceID(station)))
+            if isinstance(started, m.MonitorStartResponse):
+                self._monitors[station] = started.monitor_cross_ref_id
             state = await client.request(m.GetAgentState(device=DeviceID(station)))
         except (CstaError, LinkClosedError, LocalProtocolError, TimeoutError, OSError) as exc:
             self.binding.remove_agent(agent_id)
@@ -643,6 +651,9 @@ class LiveACD:
             raise SupervisorError(f"agent {agent_id!r} is logged on: log them off first")
         self.binding.remove_agent(agent_id)
         self._save_roster(agent_id, info.station, None)
+        xref = self._monitors.pop(info.station, None)
+        if xref is not None and self.client is not None:  # stop watching the station
+            self._run((Send(m.MonitorStop(monitor_cross_ref_id=xref), purpose="roster"),))
         log.info("roster: removed agent %s", agent_id)
         return info
 

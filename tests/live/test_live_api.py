@@ -337,8 +337,11 @@ def test_add_and_remove_an_agent(tmp_path: Path) -> None:
             p.pbx.switch.set_agent(p.station("301"), "agentNull")
             p.pbx.clock.poke()
             await p.until(lambda: p.state("301") is AgentState.LOGGED_OFF)
+            assert p.pbx.switch.devices["301"].monitors
             r = await c.delete("/agents/301", headers=admin)
             assert r.status_code == 200 and r.json()["removed"] is True
+            # the ACD stops watching the removed agent's station (MonitorStop)
+            await p.until(lambda: not p.pbx.switch.devices["301"].monitors)
             agents = (await c.get("/agents", headers=admin)).json()
             assert [a["agent_id"] for a in agents] == ["302", "303", "304"]
             # the removed station's later logon is ignored by the ACD
