@@ -1559,34 +1559,34 @@ class Switch:
                 self._after_call(d, call)
 
     def hold(self, conn: ConnectionID) -> None:
-        call, dev = self._call_at(conn, states=("connected",))
-        call.conns[dev] = "hold"
-        c = self._conn(call, dev)
-        self._emit(
-            call,
-            call.conns,
-            lambda x: m.HeldEvent(
-                monitor_cross_ref_id=x,
-                held_connection=c,
-                holding_device=DeviceID(dev),
-                local_connection_info="hold",
-            ),
-        )
+        self._hold(conn, held=True)
 
     def retrieve(self, conn: ConnectionID) -> None:
-        call, dev = self._call_at(conn, states=("hold",))
-        call.conns[dev] = "connected"
+        self._hold(conn, held=False)
+
+    def _hold(self, conn: ConnectionID, *, held: bool) -> None:
+        """Put a connected party on hold (``held``) or take a held one back."""
+        call, dev = self._call_at(conn, states=("connected",) if held else ("hold",))
+        state = "hold" if held else "connected"
+        call.conns[dev] = state
         c = self._conn(call, dev)
-        self._emit(
-            call,
-            call.conns,
-            lambda x: m.RetrievedEvent(
+
+        def event(x: str) -> m.Event:
+            if held:
+                return m.HeldEvent(
+                    monitor_cross_ref_id=x,
+                    held_connection=c,
+                    holding_device=DeviceID(dev),
+                    local_connection_info=state,
+                )
+            return m.RetrievedEvent(
                 monitor_cross_ref_id=x,
                 retrieved_connection=c,
                 retrieving_device=DeviceID(dev),
-                local_connection_info="connected",
-            ),
-        )
+                local_connection_info=state,
+            )
+
+        self._emit(call, call.conns, event)
 
     def consultation_call(self, conn: ConnectionID, consulted: DeviceID) -> Call:
         call, dev = self._call_at(conn, states=("connected", "hold"))
