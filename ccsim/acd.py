@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from ccsim.acd_config import ACDConfig, QueueConfig
-from ccsim.agents.states import AgentCore, Outcome, Trigger, plan
+from ccsim.agents.states import RESOLVE, TRANSITIONS, AgentCore, Outcome, Trigger, plan
 from ccsim.errors import ACDError, IllegalTransitionError
 from ccsim.events import (
     AgentLoggedOff,
@@ -91,7 +91,26 @@ __all__ = ["ACD", "ACDConfig", "ACDError", "IllegalTransitionError", "QueueConfi
 
 _S = AgentState
 _READY = AgentState.READY
+_RESERVED = AgentState.RESERVED
+_BUSY = AgentState.BUSY
 _WORKING = frozenset((AgentState.RESERVED, AgentState.BUSY, AgentState.WORKING_AFTER_CALL))
+
+#: The three transitions every answered call makes, specialised in the hot
+#: paths below (deliver, answer, end of a call without wrap-up). The table stays
+#: the authority: the specialisations are used only while it still says this.
+_FAST = (
+    TRANSITIONS.get((_READY, Trigger.DELIVER)) is _RESERVED
+    and TRANSITIONS.get((_RESERVED, Trigger.ANSWER)) is _BUSY
+    and TRANSITIONS.get((_BUSY, Trigger.CALL_END)) is RESOLVE
+)
+
+# Commands built from their values in field order (events.py: ``_make`` skips the
+# keyword parsing and checks a trusted producer does not need).
+_mk_deliver = Deliver._make
+_mk_start = StartTimer._make
+_mk_cancel = CancelTimer._make
+_mk_state = SetAgentState._make
+_mk_enqueue = Enqueue._make
 CallPhase = Literal["routing", "queued", "ringing", "talking"]
 
 #: Weight of the newest observation in the per-queue handle-time average.
@@ -273,6 +292,14 @@ class ACD:
         self._calls: dict[str, _Call] = {}
         #: the script of a service that is routed straight to its namesake queue
         self._implicit: dict[str, sc.Script] = {name: (sc.QueueTo(name),) for name in self._queues}
+        #: services routed straight to their namesake queue (no routing point): the
+        #: implicit one-step script is run inline by ``_on_offered``
+        self._direct: dict[str, _Queue] = {
+            name: q for name, q in self._queues.items() if name not in config.service_routing
+        }
+        self._ring_timeout = config.ring_timeout
+        self._wrap_up = dict(config.wrap_up)
+        self._default_wrap = config.default_wrap_up
         self._timers: dict[TimerKey, float] = {}
         self._seq = 0
         self._counters: dict[str, dict[str, int]] = {}
@@ -556,11 +583,11 @@ class ACD:
 
     def _start_timer(self, key: TimerKey, at: float, out: list[Command]) -> None:
         self._timers[key] = at
-        out.append(StartTimer(key=key, at=at))
+        out.append(_mk_start((key, at)))
 
     def _cancel_timer(self, key: TimerKey, out: list[Command]) -> None:
         if self._timers.pop(key, None) is not None:
-            out.append(CancelTimer(key=key))
+            out.append(_mk_cancel((key,)))
 
     def _agent_for(self, agent_id: str) -> _Agent:
         a = self._agents.get(agent_id)
@@ -618,15 +645,7 @@ class ACD:
                     q.staffed -= 1
                 del self._agents[aid]
         if changed and notify:
-            out.append(
-                SetAgentState(
-                    agent_id=agent.agent_id,
-                    state=state,
-                    reason=reason,
-                    forced=forced,
-                    pending=pending,
-                )
-            )
+            out.append(_mk_state((agent.agent_id, state, reason, forced, pending)))
 
     # ------------------------------------------------------------------ routing
 
@@ -641,27 +660,49 @@ class ACD:
         return True
 
     def _deliver(self, call: _Call, agent: _Agent, queue: str, out: list[Command]) -> None:
-        outcome = plan(agent, Trigger.DELIVER)
-        held = call.held
-        held.clear()
-        for name, (_, entered) in call.queues.items():
-            self._queues[name].length -= 1
-            held[name] = entered
-        if not held:
-            held[queue] = self.now
-        call.queues.clear()  # heap entries become stale
+        now = self.now
+        aid = agent.agent_id
+        outcome: Outcome | None = None
+        if _FAST and agent.state is _READY:
+            # READY --deliver--> RESERVED, as the table says; a READY agent has
+            # nothing pending, the world is told by the Deliver itself
+            for q in agent.queues:
+                del q.idle[aid]
+                q.available -= 1
+            agent.state = _RESERVED
+            agent.reason = None
+            agent.forced = False
+            agent.busy_since = now
+        else:
+            outcome = plan(agent, Trigger.DELIVER)  # raises before anything changed
+        queues = call.queues
+        if queues:
+            held = {}
+            qs = self._queues
+            for name, (_, entered) in queues.items():
+                qs[name].length -= 1
+                held[name] = entered
+            queues.clear()  # heap entries become stale
+        else:
+            held = {queue: now}
+        call.held = held
         call.phase = "ringing"
-        call.agent_id = agent.agent_id
+        call.agent_id = aid
         if call.queued_at is None:
-            call.queued_at = self.now
+            call.queued_at = now
             call.first_queue = queue
-        agent.call_id = call.call_id
+        cid = call.call_id
+        agent.call_id = cid
         if call.script_waiting:
             call.script_waiting = False
-            self._cancel_timer(("script", call.call_id), out)
-        out.append(Deliver(call_id=call.call_id, agent_id=agent.agent_id, queue=queue))
-        self._transition(agent, outcome, out, notify=False)
-        self._start_timer(("ring", call.call_id), self.now + self.config.ring_timeout, out)
+            self._cancel_timer(("script", cid), out)
+        out.append(_mk_deliver((cid, aid, queue)))
+        if outcome is not None:
+            self._transition(agent, outcome, out, notify=False)
+        key = ("ring", cid)
+        at = now + self._ring_timeout
+        self._timers[key] = at
+        out.append(_mk_start((key, at)))
 
     def _enqueue(self, call: _Call, queue: _Queue, enqueued_at: float, out: list[Command]) -> None:
         self._seq += 1
@@ -673,7 +714,7 @@ class ACD:
         if call.queued_at is None:
             call.queued_at = enqueued_at
             call.first_queue = queue.name
-        out.append(Enqueue(call_id=call.call_id, queue=queue.name, priority=call.priority))
+        out.append(_mk_enqueue((call.call_id, queue.name, call.priority)))
 
     def _serve_agent(self, agent: _Agent, out: list[Command]) -> None:
         """A READY agent looks for a waiting call among its skills' queue heads."""
@@ -788,39 +829,66 @@ class ACD:
     # ------------------------------------------------------------------ call events
 
     def _on_offered(self, ev: CallOffered, out: list[Command]) -> None:
-        if ev.call_id in self._calls:
-            raise ACDError(f"call {ev.call_id!r} is already in the ACD")
-        point, script = self._script_for(ev)
-        call = _Call(ev, script)
-        call.point = point
-        self._calls[ev.call_id] = call
-        self._count(ev.service, "offered")
-        self._run_script(call, out)
+        cid = ev.call_id
+        if cid in self._calls:
+            raise ACDError(f"call {cid!r} is already in the ACD")
+        service = ev.service
+        q = None if ev.routing_point else self._direct.get(service)
+        if q is None:
+            point, script = self._script_for(ev)
+            call = _Call(ev, script)
+            call.point = point
+            self._calls[cid] = call
+            self._count(service, "offered")
+            self._run_script(call, out)
+            return
+        # the implicit script (QueueTo(service),) run inline: offer, else queue
+        call = _Call(ev, self._implicit[service])
+        call.pc = 1
+        self._calls[cid] = call
+        self._count(service, "offered")
+        if q.idle and self._offer_to_agents(call, q, out):
+            return
+        self._enqueue(call, q, self.now, out)
 
     def _on_answered(self, ev: CallAnswered, out: list[Command]) -> None:
-        call = self._live_call(ev.call_id)
-        if call.phase != "ringing" or call.agent_id != ev.agent_id:
-            raise ACDError(
-                f"call {ev.call_id!r} is not ringing at agent {ev.agent_id!r} (phase {call.phase})"
-            )
-        agent = self._agents[ev.agent_id]
-        outcome = plan(agent, Trigger.ANSWER)
-        self._cancel_timer(("ring", call.call_id), out)
+        cid = ev.call_id
+        call = self._calls.get(cid)
+        if call is None:
+            raise ACDError(f"unknown or finished call {cid!r}")
+        aid = ev.agent_id
+        if call.phase != "ringing" or call.agent_id != aid:
+            raise ACDError(f"call {cid!r} is not ringing at agent {aid!r} (phase {call.phase})")
+        agent = self._agents[aid]
+        fast = _FAST and agent.state is _RESERVED
+        outcome = None if fast else plan(agent, Trigger.ANSWER)
+        key = ("ring", cid)
+        if self._timers.pop(key, None) is not None:
+            out.append(_mk_cancel((key,)))
+        at = ev.at
         call.phase = "talking"
-        call.answered_at = ev.at
+        call.answered_at = at
         agent.misses = 0
         if call.first_queue is not None:
             q = self._queues[call.first_queue]
             q.answered += 1
-            if ev.at - (call.queued_at or call.offered_at) <= q.target_seconds:
+            if at - (call.queued_at or call.offered_at) <= q.target_seconds:
                 q.answered_in_target += 1
         self._count(call.service, "answered")
-        self._transition(agent, outcome, out, notify=False)
+        if outcome is None:
+            # RESERVED --answer--> BUSY: both working states, no index changes, and
+            # the world knows (it sent the answer); a pending request survives
+            agent.state = _BUSY
+            agent.reason = None
+            agent.forced = False
+        else:
+            self._transition(agent, outcome, out, notify=False)
 
     def _release_agent(self, agent: _Agent, call: _Call, out: list[Command]) -> None:
         """The agent's call is over: wrap-up or the next state, then new work."""
-        wrap = self.config.wrap_up.get(call.service, self.config.default_wrap_up)
-        talk = self.now - (call.answered_at if call.answered_at is not None else self.now)
+        now = self.now
+        wrap = self._wrap_up.get(call.service, self._default_wrap)
+        talk = now - (call.answered_at if call.answered_at is not None else now)
         if call.first_queue is not None:
             q = self._queues[call.first_queue]
             q.mean_handle_time += _AHT_ALPHA * (talk + wrap - q.mean_handle_time)
@@ -828,14 +896,31 @@ class ACD:
         agent.call_id = None
         if wrap > 0:
             self._transition(agent, plan(agent, Trigger.CALL_END_WRAP), out)
-            self._start_timer(("wrap", agent.agent_id), self.now + wrap, out)
+            self._start_timer(("wrap", agent.agent_id), now + wrap, out)
+        elif _FAST and agent.state is _BUSY and agent.pending is None:
+            # BUSY --call_end--> RESOLVE with nothing pending: READY, as the table says
+            aid = agent.agent_id
+            agent.state = _READY
+            agent.reason = None
+            agent.forced = False
+            agent.pending_reason = None
+            agent.pending_forced = False
+            agent.idle_since = now
+            agent.busy_time += now - agent.busy_since
+            for q in agent.queues:
+                q.idle[aid] = agent
+                q.available += 1
+            out.append(_mk_state((aid, _READY, None, False, None)))
+            self._serve_agent(agent, out)
         else:
             self._transition(agent, plan(agent, Trigger.CALL_END), out)
             if agent.state is _S.READY:
                 self._serve_agent(agent, out)
 
     def _on_ended(self, ev: CallEnded, out: list[Command]) -> None:
-        call = self._live_call(ev.call_id)
+        call = self._calls.get(ev.call_id)
+        if call is None:
+            raise ACDError(f"unknown or finished call {ev.call_id!r}")
         if call.phase != "talking":
             raise ACDError(f"call {ev.call_id!r} has not been answered (phase {call.phase})")
         agent = self._agents.get(call.agent_id) if call.agent_id is not None else None

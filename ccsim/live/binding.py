@@ -57,7 +57,6 @@ session can be replayed offline (``replay``) into a fresh ACD: same commands.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -460,7 +459,7 @@ class Binding:
             raise SupervisorError(
                 f"agent {agent!r} is being offered a call: try again once it is answered"
             )
-        event = dataclasses.replace(event, at=self._at(event.at))
+        event = ev.replace(event, at=self._at(event.at))
         try:
             commands = self.acd.handle(event)
         except ACDError as exc:
@@ -473,7 +472,7 @@ class Binding:
             # the ACD keeps a pending state's reason to itself; the switch needs it too,
             # to report it when the pending state applies at the end of the call
             to_switch = [
-                dataclasses.replace(c, reason=event.reason)
+                ev.replace(c, reason=event.reason)
                 if isinstance(c, ev.SetAgentState) and c.pending is AgentState.NOT_READY
                 else c
                 for c in commands
@@ -980,13 +979,13 @@ _EVENT_TYPES: dict[str, type[Event]] = {
 def event_to_json(event: Event) -> dict[str, Any]:
     """One ACD event as plain JSON data (``type`` plus its fields)."""
     out: dict[str, Any] = {"type": type(event).__name__}
-    for f in dataclasses.fields(event):
-        value = getattr(event, f.name)
+    for name in ev.fields(event):
+        value = getattr(event, name)
         if isinstance(value, Mapping):
             value = dict(value)
         elif isinstance(value, tuple):
             value = list(value)
-        out[f.name] = value
+        out[name] = value
     return out
 
 
