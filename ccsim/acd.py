@@ -89,6 +89,7 @@ _candidate = Candidate._make
 
 __all__ = ["ACD", "ACDConfig", "ACDError", "IllegalTransitionError", "QueueConfig"]
 
+_NO_HELD: Mapping[str, float] = MappingProxyType({})
 _S = AgentState
 _READY = AgentState.READY
 _RESERVED = AgentState.RESERVED
@@ -129,6 +130,7 @@ class _Agent(AgentCore):
         "logged_on_at",
         "misses",
         "queues",
+        "ready_cmd",
         "skills",
     )
 
@@ -146,29 +148,29 @@ class _Agent(AgentCore):
         self.busy_since = at
         self.call_id: str | None = None
         self.misses = 0
+        #: the command announcing a plain READY (no reason, not forced, nothing
+        #: pending): an immutable value, so one per agent serves every call
+        self.ready_cmd = _mk_state((agent_id, _READY, None, False, None))
 
 
 class _Call:
-    """A call record; satisfies ``CallView`` for policies."""
+    """A call record; satisfies ``CallView`` for policies.
 
-    __slots__ = (
-        "agent_id",
-        "answered_at",
-        "attributes",
-        "call_id",
-        "first_queue",
-        "held",
-        "offered_at",
-        "pc",
-        "phase",
-        "point",
-        "priority",
-        "queued_at",
-        "queues",
-        "script",
-        "script_waiting",
-        "service",
-    )
+    Not slotted on purpose: one is made per call, and class-level defaults for
+    the fields most calls never change make that a third cheaper than setting
+    sixteen slots (only live calls are kept, so the instance dicts cost little).
+    """
+
+    pc = 0
+    point: str | None = None
+    script_waiting = False
+    phase: CallPhase = "routing"
+    queued_at: float | None = None
+    first_queue: str | None = None
+    agent_id: str | None = None
+    answered_at: float | None = None
+    #: queues (and entry times) the call waited in when last delivered, for RONA
+    held: Mapping[str, float] = _NO_HELD
 
     def __init__(self, ev: CallOffered, script: sc.Script) -> None:
         self.call_id = ev.call_id
@@ -177,18 +179,8 @@ class _Call:
         self.attributes = ev.attributes
         self.offered_at = ev.at
         self.script = script
-        self.pc = 0
-        self.point: str | None = None
-        self.script_waiting = False
-        self.phase: CallPhase = "routing"
         #: queue name -> (heap sequence number of the live entry, enqueued_at)
         self.queues: dict[str, tuple[int, float]] = {}
-        self.queued_at: float | None = None
-        self.first_queue: str | None = None
-        self.agent_id: str | None = None
-        self.answered_at: float | None = None
-        #: queues (and entry times) the call waited in when last delivered, for RONA
-        self.held: dict[str, float] = {}
 
 
 class _Queue:
@@ -198,7 +190,6 @@ class _Queue:
         "abandoned",
         "answered",
         "answered_in_target",
-        "available",
         "heap",
         "idle",
         "length",
@@ -221,7 +212,11 @@ class _Queue:
         self.answered = 0
         self.answered_in_target = 0
         self.abandoned = 0
-        self.available = 0
+
+    @property
+    def available(self) -> int:
+        """READY agents with this skill (the idle index is the count)."""
+        return len(self.idle)
 
     def head(self) -> tuple[float, float, int, _Call] | None:
         """The first live entry, dropping stale ones on the way."""
@@ -280,7 +275,7 @@ class ACD:
         if not isinstance(config, ACDConfig):
             config = config.acd_config()
         self.config = config
-        self.agent_selector: AgentSelector = agent_selector or LongestIdle()
+        self.agent_selector = agent_selector or LongestIdle()
         self.call_selector: CallSelector = call_selector or Fifo()
         self.discipline: QueueDiscipline = discipline or PriorityFifo()
         self.ewt: EwtEstimator = ewt or PositionEwt()
@@ -327,6 +322,17 @@ class ACD:
 
     # ------------------------------------------------------------------ public API
 
+    @property
+    def agent_selector(self) -> AgentSelector:
+        """The agent-selection policy (replaceable at any time)."""
+        return self._agent_selector
+
+    @agent_selector.setter
+    def agent_selector(self, policy: AgentSelector) -> None:
+        self._agent_selector = policy
+        #: the default policy takes the first idle agent; done inline when exactly it
+        self._first_idle = type(policy) is LongestIdle
+
     def handle(self, event: Event) -> list[Command]:
         """Apply one event; return the commands for the world, in order.
 
@@ -335,10 +341,11 @@ class ACD:
         handler = self._handlers.get(type(event))
         if handler is None:
             raise ACDError(f"unsupported event type {type(event).__name__}")
-        if event.at < self.now:
-            raise ACDError(f"event at {event.at} is earlier than the ACD clock {self.now}")
+        at = event.at
         before = self.now
-        self.now = event.at
+        if at < before:
+            raise ACDError(f"event at {at} is earlier than the ACD clock {before}")
+        self.now = at
         out: list[Command] = []
         try:
             handler(event, out)
@@ -538,7 +545,6 @@ class ACD:
             q.abandoned = int(qd["abandoned"])
             for aid in qd["idle_order"]:
                 q.idle[aid] = acd._agents[aid]
-                q.available += 1
         for cd in state["calls"]:
             ev = CallOffered(
                 at=float(cd["offered_at"]),
@@ -580,6 +586,12 @@ class ACD:
         if c is None:
             c = self._counters[service] = dict.fromkeys(_OUTCOME_COUNTERS, 0)
         c[outcome] += 1
+
+    def _service_counters(self, service: str) -> dict[str, int]:
+        c = self._counters.get(service)
+        if c is None:
+            c = self._counters[service] = dict.fromkeys(_OUTCOME_COUNTERS, 0)
+        return c
 
     def _start_timer(self, key: TimerKey, at: float, out: list[Command]) -> None:
         self._timers[key] = at
@@ -629,12 +641,10 @@ class ACD:
             if was is _READY:
                 for q in agent.queues:
                     del q.idle[aid]
-                    q.available -= 1
             elif state is _READY:
                 agent.idle_since = self.now
                 for q in agent.queues:
                     q.idle[aid] = agent
-                    q.available += 1
             if state in _WORKING:
                 if was not in _WORKING:
                     agent.busy_since = self.now
@@ -668,7 +678,6 @@ class ACD:
             # nothing pending, the world is told by the Deliver itself
             for q in agent.queues:
                 del q.idle[aid]
-                q.available -= 1
             agent.state = _RESERVED
             agent.reason = None
             agent.forced = False
@@ -846,9 +855,16 @@ class ACD:
         call = _Call(ev, self._implicit[service])
         call.pc = 1
         self._calls[cid] = call
-        self._count(service, "offered")
-        if q.idle and self._offer_to_agents(call, q, out):
-            return
+        (self._counters.get(service) or self._service_counters(service))["offered"] += 1
+        idle = q.idle
+        if idle:
+            if self._first_idle:  # LongestIdle: the first READY agent in idle order
+                self._deliver(call, next(iter(idle.values())), q.name, out)
+                return
+            agent = self._agent_selector.select_agent(call, q.name, iter(idle.values()), self)
+            if agent is not None:
+                self._deliver(call, self._agents[agent.agent_id], q.name, out)
+                return
         self._enqueue(call, q, self.now, out)
 
     def _on_answered(self, ev: CallAnswered, out: list[Command]) -> None:
@@ -874,13 +890,12 @@ class ACD:
             q.answered += 1
             if at - (call.queued_at or call.offered_at) <= q.target_seconds:
                 q.answered_in_target += 1
-        self._count(call.service, "answered")
+        (self._counters.get(call.service) or self._service_counters(call.service))["answered"] += 1
         if outcome is None:
             # RESERVED --answer--> BUSY: both working states, no index changes, and
-            # the world knows (it sent the answer); a pending request survives
+            # the world knows (it sent the answer); a pending request survives and
+            # a working state never has a reason or a forced flag to clear
             agent.state = _BUSY
-            agent.reason = None
-            agent.forced = False
         else:
             self._transition(agent, outcome, out, notify=False)
 
@@ -889,8 +904,9 @@ class ACD:
         now = self.now
         wrap = self._wrap_up.get(call.service, self._default_wrap)
         talk = now - (call.answered_at if call.answered_at is not None else now)
-        if call.first_queue is not None:
-            q = self._queues[call.first_queue]
+        fq = call.first_queue
+        if fq is not None:
+            q = self._queues[fq]
             q.mean_handle_time += _AHT_ALPHA * (talk + wrap - q.mean_handle_time)
         agent.calls_handled += 1
         agent.call_id = None
@@ -898,34 +914,38 @@ class ACD:
             self._transition(agent, plan(agent, Trigger.CALL_END_WRAP), out)
             self._start_timer(("wrap", agent.agent_id), now + wrap, out)
         elif _FAST and agent.state is _BUSY and agent.pending is None:
-            # BUSY --call_end--> RESOLVE with nothing pending: READY, as the table says
+            # BUSY --call_end--> RESOLVE with nothing pending: READY, as the table
+            # says (BUSY has no reason or forced flag, and no pending reason or
+            # forced flag without a pending state, so only the state changes)
             aid = agent.agent_id
             agent.state = _READY
-            agent.reason = None
-            agent.forced = False
-            agent.pending_reason = None
-            agent.pending_forced = False
             agent.idle_since = now
             agent.busy_time += now - agent.busy_since
+            waiting = False
             for q in agent.queues:
                 q.idle[aid] = agent
-                q.available += 1
-            out.append(_mk_state((aid, _READY, None, False, None)))
-            self._serve_agent(agent, out)
+                if q.length:
+                    waiting = True
+            out.append(agent.ready_cmd)
+            if waiting:
+                self._serve_agent(agent, out)
         else:
             self._transition(agent, plan(agent, Trigger.CALL_END), out)
             if agent.state is _S.READY:
                 self._serve_agent(agent, out)
 
     def _on_ended(self, ev: CallEnded, out: list[Command]) -> None:
-        call = self._calls.get(ev.call_id)
+        cid = ev.call_id
+        calls = self._calls
+        call = calls.get(cid)
         if call is None:
-            raise ACDError(f"unknown or finished call {ev.call_id!r}")
+            raise ACDError(f"unknown or finished call {cid!r}")
         if call.phase != "talking":
-            raise ACDError(f"call {ev.call_id!r} has not been answered (phase {call.phase})")
-        agent = self._agents.get(call.agent_id) if call.agent_id is not None else None
-        del self._calls[call.call_id]
-        if agent is not None and agent.call_id == call.call_id:
+            raise ACDError(f"call {cid!r} has not been answered (phase {call.phase})")
+        aid = call.agent_id
+        agent = self._agents.get(aid) if aid is not None else None
+        del calls[cid]
+        if agent is not None and agent.call_id == cid:
             self._release_agent(agent, call, out)
 
     def _on_abandoned(self, ev: CallAbandoned, out: list[Command]) -> None:
@@ -1002,7 +1022,6 @@ class ACD:
                 q.staffed -= 1
                 if ready:
                     del q.idle[aid]
-                    q.available -= 1
         agent.skills = ev.skills
         agent.queues = [self._queues[s] for s in ev.skills]
         for q in agent.queues:
@@ -1011,7 +1030,6 @@ class ACD:
                 if ready:
                     # keep the idle order (longest idle first) a newcomer must respect
                     q.idle[aid] = agent
-                    q.available += 1
                     if len(q.idle) > 1:
                         order = sorted(q.idle.values(), key=lambda a: a.idle_since)
                         q.idle.clear()
