@@ -292,6 +292,8 @@ class ACD:
         self._direct: dict[str, _Queue] = {
             name: q for name, q in self._queues.items() if name not in config.service_routing
         }
+        #: the hot-path specialisations on (tests switch them off to compare)
+        self._fast = _FAST
         self._ring_timeout = config.ring_timeout
         self._wrap_up = dict(config.wrap_up)
         self._default_wrap = config.default_wrap_up
@@ -673,7 +675,7 @@ class ACD:
         now = self.now
         aid = agent.agent_id
         outcome: Outcome | None = None
-        if _FAST and agent.state is _READY:
+        if self._fast and agent.state is _READY:
             # READY --deliver--> RESERVED, as the table says; a READY agent has
             # nothing pending, the world is told by the Deliver itself
             for q in agent.queues:
@@ -876,7 +878,7 @@ class ACD:
         if call.phase != "ringing" or call.agent_id != aid:
             raise ACDError(f"call {cid!r} is not ringing at agent {aid!r} (phase {call.phase})")
         agent = self._agents[aid]
-        fast = _FAST and agent.state is _RESERVED
+        fast = self._fast and agent.state is _RESERVED
         outcome = None if fast else plan(agent, Trigger.ANSWER)
         key = ("ring", cid)
         if self._timers.pop(key, None) is not None:
@@ -913,7 +915,7 @@ class ACD:
         if wrap > 0:
             self._transition(agent, plan(agent, Trigger.CALL_END_WRAP), out)
             self._start_timer(("wrap", agent.agent_id), now + wrap, out)
-        elif _FAST and agent.state is _BUSY and agent.pending is None:
+        elif self._fast and agent.state is _BUSY and agent.pending is None:
             # BUSY --call_end--> RESOLVE with nothing pending: READY, as the table
             # says (BUSY has no reason or forced flag, and no pending reason or
             # forced flag without a pending state, so only the state changes)
