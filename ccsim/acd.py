@@ -167,6 +167,8 @@ class _Call:
     phase: CallPhase = "routing"
     queued_at: float | None = None
     first_queue: str | None = None
+    #: the record of ``first_queue`` (saves a lookup per answered and ended call)
+    first_q: _Queue | None = None
     agent_id: str | None = None
     answered_at: float | None = None
     #: queues (and entry times) the call waited in when last delivered, for RONA
@@ -289,8 +291,10 @@ class ACD:
         self._implicit: dict[str, sc.Script] = {name: (sc.QueueTo(name),) for name in self._queues}
         #: services routed straight to their namesake queue (no routing point): the
         #: implicit one-step script is run inline by ``_on_offered``
-        self._direct: dict[str, _Queue] = {
-            name: q for name, q in self._queues.items() if name not in config.service_routing
+        self._direct: dict[str, tuple[_Queue, sc.Script]] = {
+            name: (q, self._implicit[name])
+            for name, q in self._queues.items()
+            if name not in config.service_routing
         }
         #: the hot-path specialisations on (tests switch them off to compare)
         self._fast = _FAST
@@ -565,6 +569,8 @@ class ACD:
             c.held = {k: float(v) for k, v in cd["held"].items()}
             c.queued_at = cd["queued_at"]
             c.first_queue = cd["first_queue"]
+            if c.first_queue is not None:
+                c.first_q = acd.queue(c.first_queue)
             c.agent_id = cd["agent_id"]
             c.answered_at = cd["answered_at"]
             acd._calls[c.call_id] = c
@@ -668,10 +674,11 @@ class ACD:
         agent = self.agent_selector.select_agent(call, queue.name, iter(queue.idle.values()), self)
         if agent is None:
             return False
-        self._deliver(call, self._agents[agent.agent_id], queue.name, out)
+        self._deliver(call, self._agents[agent.agent_id], queue, out)
         return True
 
-    def _deliver(self, call: _Call, agent: _Agent, queue: str, out: list[Command]) -> None:
+    def _deliver(self, call: _Call, agent: _Agent, record: _Queue, out: list[Command]) -> None:
+        queue = record.name
         now = self.now
         aid = agent.agent_id
         outcome: Outcome | None = None
@@ -702,6 +709,7 @@ class ACD:
         if call.queued_at is None:
             call.queued_at = now
             call.first_queue = queue
+            call.first_q = record
         cid = call.call_id
         agent.call_id = cid
         if call.script_waiting:
@@ -725,6 +733,7 @@ class ACD:
         if call.queued_at is None:
             call.queued_at = enqueued_at
             call.first_queue = queue.name
+            call.first_q = queue
         out.append(_mk_enqueue((call.call_id, queue.name, call.priority)))
 
     def _serve_agent(self, agent: _Agent, out: list[Command]) -> None:
@@ -742,7 +751,7 @@ class ACD:
             return
         choice = self.call_selector.select_call(agent, candidates, self)
         if choice is not None:
-            self._deliver(self._calls[choice.call.call_id], agent, choice.queue, out)
+            self._deliver(self._calls[choice.call.call_id], agent, self._queues[choice.queue], out)
 
     def _finish(self, call: _Call, outcome: CallOutcome) -> None:
         for name in call.queues:
@@ -844,8 +853,8 @@ class ACD:
         if cid in self._calls:
             raise ACDError(f"call {cid!r} is already in the ACD")
         service = ev.service
-        q = None if ev.routing_point else self._direct.get(service)
-        if q is None:
+        direct = None if ev.routing_point else self._direct.get(service)
+        if direct is None:
             point, script = self._script_for(ev)
             call = _Call(ev, script)
             call.point = point
@@ -854,18 +863,19 @@ class ACD:
             self._run_script(call, out)
             return
         # the implicit script (QueueTo(service),) run inline: offer, else queue
-        call = _Call(ev, self._implicit[service])
+        q, script = direct
+        call = _Call(ev, script)
         call.pc = 1
         self._calls[cid] = call
         (self._counters.get(service) or self._service_counters(service))["offered"] += 1
         idle = q.idle
         if idle:
             if self._first_idle:  # LongestIdle: the first READY agent in idle order
-                self._deliver(call, next(iter(idle.values())), q.name, out)
+                self._deliver(call, next(iter(idle.values())), q, out)
                 return
             agent = self._agent_selector.select_agent(call, q.name, iter(idle.values()), self)
             if agent is not None:
-                self._deliver(call, self._agents[agent.agent_id], q.name, out)
+                self._deliver(call, self._agents[agent.agent_id], q, out)
                 return
         self._enqueue(call, q, self.now, out)
 
@@ -887,8 +897,8 @@ class ACD:
         call.phase = "talking"
         call.answered_at = at
         agent.misses = 0
-        if call.first_queue is not None:
-            q = self._queues[call.first_queue]
+        q = call.first_q
+        if q is not None:
             q.answered += 1
             if at - (call.queued_at or call.offered_at) <= q.target_seconds:
                 q.answered_in_target += 1
@@ -906,9 +916,8 @@ class ACD:
         now = self.now
         wrap = self._wrap_up.get(call.service, self._default_wrap)
         talk = now - (call.answered_at if call.answered_at is not None else now)
-        fq = call.first_queue
-        if fq is not None:
-            q = self._queues[fq]
+        q = call.first_q
+        if q is not None:
             q.mean_handle_time += _AHT_ALPHA * (talk + wrap - q.mean_handle_time)
         agent.calls_handled += 1
         agent.call_id = None
