@@ -7,10 +7,18 @@ very ``ccsim.acd.ACD`` the live binding uses, and carries out the commands it
 returns. It contains no routing decision of its own.
 
 Why callbacks and not one SimPy process per call or agent: every step here is
-"wait a sampled time, then feed one event". A ``env.timeout`` with a callback
-is SimPy's cheapest event; a generator process per call would add a frame
-switch per step for no modelling gain. Everything still runs on SimPy's clock
-and queue, and any other SimPy process can share the environment.
+"wait a sampled time, then feed one event". A triggered event with one
+callback is SimPy's cheapest event (``_CallWake`` and friends below: a
+``Timeout`` that carries its payload instead of a closure); a generator
+process per call would add a frame switch per step for no modelling gain.
+Everything still runs on SimPy's clock and queue, and any other SimPy process
+can share the environment.
+
+The driver runs once per event of every simulated call, so its hot path is
+kept lean: commands are dispatched through a type -> handler dict, level
+changes are two appends to the collector's buffers (``LevelTimes``), and
+counter columns are module constants. None of it changes what is drawn from
+which random stream, or when, so a seed's results are the same as before.
 
 Agents end wrap-up at a sampled time (``WrapUpEnded``), so the ACD's timed
 wrap-up is switched off in simulation; ring time and ring-no-answer follow
@@ -30,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from ccsim.acd import ACD, ACDError
 from ccsim.events import (
@@ -67,6 +76,14 @@ from ccsim.scenario import (
     resolve_policy,
 )
 
+# events built from trusted values in field order (events.py: ``_make`` skips checks)
+_mk_offered = CallOffered._make
+_mk_answered = CallAnswered._make
+_mk_ended = CallEnded._make
+_mk_abandoned = CallAbandoned._make
+_mk_timer = TimerFired._make
+_mk_wrap_ended = WrapUpEnded._make
+
 __all__ = ["DAY", "Center"]
 
 DAY = 86_400.0
@@ -74,6 +91,37 @@ _AGENT_STATES = tuple(AgentState)
 #: shared by callers without attributes (CallOffered keeps a read-only mapping as is)
 _NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 _STATE_CODE = {s: i for i, s in enumerate(_AGENT_STATES)}
+_RESERVED = AgentState.RESERVED
+_BUSY = AgentState.BUSY
+_NOT_READY = AgentState.NOT_READY
+_WRAP_UP = AgentState.WORKING_AFTER_CALL
+#: outcomes that leave the call's queue levels alone (an answered call left them at delivery)
+_QUEUES_KEPT = frozenset({"answered", "open"})
+#: outcomes after which the caller may try again
+_REDIALLING = frozenset({"blocked", "abandoned", "ivr_abandoned"})
+# counter columns, looked up once (``_count`` runs once per attempt)
+_ARRIVED = COUNTER_INDEX["arrived"]
+_OFFERED = COUNTER_INDEX["offered"]
+_ANSWERED_IN_SL = COUNTER_INDEX["answered_in_sl"]
+_ABANDONED_IN_SL = COUNTER_INDEX["abandoned_in_sl"]
+_WAITED = COUNTER_INDEX["waited"]
+_WAIT_ANSWERED_SUM = COUNTER_INDEX["wait_answered_sum"]
+_WAIT_ABANDONED_SUM = COUNTER_INDEX["wait_abandoned_sum"]
+_TALK_SUM = COUNTER_INDEX["talk_sum"]
+_WRAP_SUM = COUNTER_INDEX["wrap_sum"]
+
+
+def _after(t: float, now: float) -> float:
+    """The delay ``_at`` uses for absolute time ``t`` (kept, so event times repeat exactly)."""
+    d = t - now
+    return d if d > 0.0 else 0.0
+
+
+def _delay(d: float) -> float:
+    """``env.timeout``'s check, kept where it applied: a negative delay is an error."""
+    if d < 0:
+        raise ValueError(f"Negative delay {d}")
+    return d
 
 
 class _Draws:
@@ -83,21 +131,20 @@ class _Draws:
     and policy comparisons keep their common random numbers.
     """
 
-    __slots__ = ("buf", "dist", "i", "rng")
+    __slots__ = ("buf", "dist", "rng")
 
     def __init__(self, dist: Any, rng: np.random.Generator) -> None:
         self.dist = dist
         self.rng = rng
+        #: the block's values not yet used, last first (``pop`` is the cheapest read)
         self.buf: list[float] = []
-        self.i = 0
 
     def __call__(self) -> float:
-        i = self.i
-        if i >= len(self.buf):
-            self.buf = self.dist.sample(self.rng, 512).tolist()
-            i = 0
-        self.i = i + 1
-        return self.buf[i]
+        buf = self.buf
+        if not buf:
+            buf = self.buf = self.dist.sample(self.rng, 512).tolist()
+            buf.reverse()
+        return buf.pop()
 
 
 class _Attempt:
@@ -151,12 +198,111 @@ class _Attempt:
         self.priority = 0
         self.agent = -1
         self.queue = -1
-        self.queues: list[str] = []
+        #: queues the call waits in; None until the first Enqueue (most calls never wait)
+        self.queues: list[str] | None = None
         self.ringing: str | None = None
         self.trunk = False
         self.done = False
         self.attributes: Mapping[str, str] = _NO_ATTRIBUTES
         self.call_id = ""  # set when the call reaches the ACD
+
+
+# ---------------------------------------------------------------- SimPy wake-ups
+#
+# ``env.timeout(d)`` plus ``callbacks.append(lambda ...)`` costs a Timeout, a
+# list append and a closure (often two) per scheduled action. These events are
+# what a Timeout is once created — already triggered (``_ok``, value None) and
+# put on SimPy's queue with ``env.schedule(ev, NORMAL, delay)`` — but carry
+# their payload, and their one callback is a bound method of ``Center``.
+# ``Environment.step`` only reads ``callbacks`` and ``_ok``. Scheduling happens
+# at the same points, in the same order, with the same delays as the
+# ``env.timeout`` calls they replace, so SimPy's tie order (by insertion) and
+# hence every seed's results are unchanged.
+
+
+class _Wake(simpy.Event):
+    """A triggered event that calls ``fn()`` (rare actions: shifts, supervisor, redials)."""
+
+    _ok = True
+    _value = None
+
+    def __init__(
+        self, env: simpy.Environment, callback: Callable[[Any], None], fn: Callable[[], None]
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self.fn = fn
+
+
+class _CallWake(simpy.Event):
+    """A triggered event about one attempt (and agent): patience, ringing, talk, wrap-up."""
+
+    _ok = True
+    _value = None
+
+    def __init__(
+        self, env: simpy.Environment, callback: Callable[[Any], None], a: _Attempt, agent: str
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self.a = a
+        self.agent = agent
+
+
+class _IvrWake(simpy.Event):
+    """A triggered event: the caller leaves the IVR with the path's result."""
+
+    _ok = True
+    _value = None
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        callback: Callable[[Any], None],
+        a: _Attempt,
+        result: tuple[str, str | None, str | None],
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self.a = a
+        self.result = result
+
+
+class _TimerWake(simpy.Event):
+    """A triggered event: an ACD timer is due (if it was not cancelled or re-armed)."""
+
+    _ok = True
+    _value = None
+
+    def __init__(
+        self, env: simpy.Environment, callback: Callable[[Any], None], key: TimerKey, at: float
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self.key = key
+        self.at = at
+
+
+class _ArrivalStream(simpy.Event):
+    """A day's (or a trace's) arrivals: one event object rescheduled for each arrival."""
+
+    _ok = True
+    _value = None
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        callback: Callable[[Any], None],
+        times: list[float],
+        codes: list[int],
+        day: float,
+    ) -> None:
+        self.env = env
+        self.callbacks = [callback]
+        self.times = times
+        self.codes = codes
+        self.day = day
+        self.i = 0
 
 
 class Center:
@@ -250,18 +396,42 @@ class Center:
         lv = self.levels
         self._k_trunks = lv.key("trunks")
         self._k_ivr = lv.key("ivr_ports")
-        self._k_state = {st: lv.key("agents:" + st.value) for st in AgentState}
-        self._k_queue = {q.name: lv.key("queue:" + q.name) for q in scenario.skills}
+        k_state = {st: lv.key("agents:" + st.value) for st in AgentState}
+        k_queue = {q.name: lv.key("queue:" + q.name) for q in scenario.skills}
+        # Level changes go straight into the collector's buffers (see ``LevelTimes``):
+        # two appends per change, codes worked out once here.
+        self._lv_time = lv.times.append
+        self._lv_code = lv.codes.append
+        self._trunk_up, self._trunk_down = lv.code(self._k_trunks, 1), lv.code(self._k_trunks, -1)
+        self._ivr_up, self._ivr_down = lv.code(self._k_ivr, 1), lv.code(self._k_ivr, -1)
+        self._state_up = {st: lv.code(k, 1) for st, k in k_state.items()}
+        self._state_down = {st: lv.code(k, -1) for st, k in k_state.items()}
+        self._queue_up = {q: lv.code(k, 1) for q, k in k_queue.items()}
+        self._queue_down = {q: lv.code(k, -1) for q, k in k_queue.items()}
+        self._aht_by_level = [bool(s.aht_level_factors) for s in self._svc]
         #: agent state changes as typed columns (13 bytes each), when records are kept
-        self._tl_t = array("d")
-        self._tl_agent = array("i")
-        self._tl_state = array("b")
+        self.drop_timeline()
         self._attempts: dict[str, _Attempt] = {}
         self._agent_state: dict[str, AgentState] = {}
         self._agent_call: dict[str, int] = {}
         self._timers: dict[TimerKey, float] = {}
         self._new_timers: dict[TimerKey, float] = {}
         self._feeds: deque[Event] = deque()
+        self._feeding = False
+        self._schedule = self.env.schedule
+        #: command type -> handler; types not listed (Announce, Conference, Transfer)
+        #: have no effect on the simulated timeline
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            Deliver: self._deliver,
+            SetAgentState: self._set_agent_state,
+            StartTimer: self._start_timer,
+            CancelTimer: self._cancel_timer,
+            Enqueue: self._enqueue,
+            Retract: self._retract,
+            Overflow: self._overflowed,
+            Disconnect: self._disconnected,
+            OfferCallback: self._offered_callback,
+        }
         self._rows = 0
         self._customers = 0
         self.trunks = scenario.trunks.count if scenario.trunks is not None else None
@@ -321,8 +491,12 @@ class Center:
 
     def _at(self, t: float, fn: Callable[[], None]) -> None:
         """Call ``fn`` at absolute time ``t`` (now if ``t`` has passed)."""
-        ev = self.env.timeout(max(0.0, t - self.env.now))
-        ev.callbacks.append(lambda _e: fn())
+        env = self.env
+        self._schedule(_Wake(env, self._call_fn, fn), NORMAL, max(0.0, t - env.now))
+
+    @staticmethod
+    def _call_fn(ev: _Wake) -> None:
+        ev.fn()
 
     def _schedule_agents(self) -> None:
         days = math.ceil(self.horizon / DAY)
@@ -429,35 +603,50 @@ class Center:
 
     def _arrival_iter(self, times: list[float], codes: list[int], i: int, day: float) -> None:
         if i >= len(times):
-            if math.isfinite(day):
-                nxt = int(day) + 1
-                self._at(nxt * DAY, lambda: self._day_arrivals(nxt))
+            self._next_day(day)
             return
-        ev = self.env.timeout(times[i] - self.env.now)
+        stream = _ArrivalStream(self.env, self._arrival, times, codes, day)
+        stream.i = i
+        self._schedule(stream, NORMAL, _delay(times[i] - self.env.now))
 
-        def fire(_e: object) -> None:
-            self._customers += 1
-            self._arrive(codes[i], self._customers, 1, -1)
-            self._arrival_iter(times, codes, i + 1, day)
+    def _next_day(self, day: float) -> None:
+        if math.isfinite(day):
+            nxt = int(day) + 1
+            self._at(nxt * DAY, lambda: self._day_arrivals(nxt))
 
-        ev.callbacks.append(fire)
+    def _arrival(self, ev: _ArrivalStream) -> None:
+        """One arrival of a stream; the same event object is then scheduled for the next."""
+        levels = self.levels
+        if len(levels.codes) >= levels.FOLD_EVERY:
+            levels.fold()  # keeps the level-change buffer bounded (this driver appends directly)
+        i = ev.i
+        self._customers += 1
+        self._arrive(ev.codes[i], self._customers, 1, -1)
+        i += 1
+        times = ev.times
+        if i >= len(times):
+            self._next_day(ev.day)
+            return
+        ev.i = i
+        ev.callbacks = [self._arrival]
+        self._schedule(ev, NORMAL, _delay(times[i] - self.env.now))
 
     def _arrive(self, entry: int, customer: int, attempt: int, redial_of: int) -> None:
         now = self.env.now
         row = self._rows
         self._rows += 1
         a = _Attempt(row, entry, now, customer, attempt, redial_of)
-        entry_svc = self._svc[entry]
-        if entry_svc.attributes:
-            a.attributes = entry_svc.sample_attributes(self.streams.attributes)
+        svc = self._svc[entry]
+        if svc.attributes:
+            a.attributes = svc.sample_attributes(self.streams.attributes)
         if self.trunks is not None:
             if self._trunks_busy >= self.trunks:
                 self._finish(a, "blocked")
                 return
             self._trunks_busy += 1
             a.trunk = True
-            self.levels.change(self._k_trunks, 1, now)
-        svc = self._svc[entry]
+            self._lv_time(now)
+            self._lv_code(self._trunk_up)
         if svc.ivr is not None:
             self._enter_ivr(a, svc.ivr)
         else:
@@ -471,26 +660,28 @@ class Center:
             self._finish(a, "blocked")
             return
         self._ivr_busy += 1
-        self.levels.change(self._k_ivr, 1, now)
+        self._lv_time(now)
+        self._lv_code(self._ivr_up)
         a.ivr_start = now
         path = ivr.walk(node_name, self.streams.ivr)
         result = (path.outcome, path.service, path.routing_point)
-        duration = path.duration
+        ev = _IvrWake(self.env, self._leave_ivr, a, result)
+        self._schedule(ev, NORMAL, _after(now + path.duration, now))
 
-        def leave() -> None:
-            t = self.env.now
-            self._ivr_busy -= 1
-            self.levels.change(self._k_ivr, -1, t)
-            a.ivr_end = t
-            kind, service, point = result
-            if kind == "agent":
-                assert service is not None
-                svc_code = self._svc_code[service]
-                self._offer(a, svc_code, point or self._svc[svc_code].routing_point)
-            else:
-                self._finish(a, kind)
-
-        self._at(now + duration, leave)
+    def _leave_ivr(self, ev: _IvrWake) -> None:
+        a = ev.a
+        t = self.env.now
+        self._ivr_busy -= 1
+        self._lv_time(t)
+        self._lv_code(self._ivr_down)
+        a.ivr_end = t
+        kind, service, point = ev.result
+        if kind == "agent":
+            assert service is not None
+            svc_code = self._svc_code[service]
+            self._offer(a, svc_code, point or self._svc[svc_code].routing_point)
+        else:
+            self._finish(a, kind)
 
     def _offer(self, a: _Attempt, service: int, routing_point: str | None) -> None:
         now = self.env.now
@@ -509,139 +700,180 @@ class Center:
             # a call leaving the IVR keeps its entry attributes; the new service draws the rest
             drawn = svc.sample_attributes(self.streams.attributes)
             attributes = {**drawn, **attributes}
-        ev = CallOffered(
-            at=now,
-            call_id=call_id,
-            service=svc.name,
-            routing_point=routing_point,
-            priority=svc.priority,
-            attributes=attributes,
-        )
-        self._feed(ev)
-        if math.isfinite(patience) and not a.done and math.isnan(a.answered_at):
-            timeout = self.env.timeout(patience)
-            timeout.callbacks.append(lambda _e: self._patience_out(a))
+        if type(attributes) is not MappingProxyType:
+            attributes = MappingProxyType(dict(attributes)) if attributes else _NO_ATTRIBUTES
+        # trusted values in field order (events.py: _make skips the keyword parsing)
+        self._feed(_mk_offered((now, call_id, svc.name, routing_point, svc.priority, attributes)))
+        if math.isfinite(patience) and not a.done and a.answered_at != a.answered_at:
+            self._schedule(_CallWake(self.env, self._patience_out, a, ""), NORMAL, _delay(patience))
 
-    def _patience_out(self, a: _Attempt) -> None:
-        if a.done or not math.isnan(a.answered_at):
+    def _patience_out(self, ev: _CallWake) -> None:
+        a = ev.a
+        if a.done or a.answered_at == a.answered_at:  # done, or answered (not NaN)
             return
-        self._feed(CallAbandoned(at=self.env.now, call_id=a.call_id))
+        self._feed(_mk_abandoned((self.env.now, a.call_id)))
 
     # ---------------------------------------------------------------- the ACD loop
 
     def _feed(self, ev: Event) -> None:
-        """Hand one event to the ACD and execute its commands (and follow-ups) now."""
+        """Hand one event to the ACD and execute its commands (and follow-ups) now.
+
+        Events fed while commands execute (an instant answer, an abandon ...)
+        wait in ``_feeds`` and are handled in order after the current event's
+        commands, as if each had its own turn.
+        """
+        if self._feeding:
+            self._feeds.append(ev)
+            return
+        self._feeding = True
         feeds = self._feeds
-        feeds.append(ev)
-        if len(feeds) > 1:
-            return  # already inside the loop below
-        while feeds:
-            event = feeds[0]
-            try:
-                commands = self.acd.handle(event)
-            except ACDError as exc:
-                self._rejected(event, exc)
-                commands = []
-            else:
-                if type(event) is CallAbandoned:
-                    self._abandoned(event.call_id)
-            for cmd in commands:
-                self._execute(cmd)
-            feeds.popleft()
-        if self._new_timers:
-            for key, at in self._new_timers.items():
-                if self._timers.get(key) == at:
+        handle = self.acd.handle
+        handlers = self._handlers
+        try:
+            while True:
+                try:
+                    commands = handle(ev)
+                except ACDError as exc:
+                    self._rejected(ev, exc)
+                else:
+                    if type(ev) is CallAbandoned:
+                        self._abandoned(ev.call_id)
+                    for cmd in commands:
+                        try:
+                            run = handlers[type(cmd)]
+                        except KeyError:
+                            continue  # Announce, Conference, Transfer: no effect on the timeline
+                        run(cmd)
+                if not feeds:
+                    break
+                ev = feeds.popleft()
+        finally:
+            self._feeding = False
+        new_timers = self._new_timers
+        if new_timers:  # armed only if still set now (most ring timers are cancelled at once)
+            timers = self._timers
+            for key, at in new_timers.items():
+                if timers.get(key) == at:
                     self._arm(key, at)
-            self._new_timers.clear()
+            new_timers.clear()
 
     def _rejected(self, event: Event, exc: ACDError) -> None:
         """Events the ACD refuses (a break ending after logoff ...) are kept, not fatal."""
         self.rejected.append((event, str(exc)))
 
     def _arm(self, key: TimerKey, at: float) -> None:
-        ev = self.env.timeout(at - self.env.now)
+        env = self.env
+        self._schedule(_TimerWake(env, self._timer_due, key, at), NORMAL, _delay(at - env.now))
 
-        def fire(_e: object) -> None:
-            if self._timers.get(key) == at:
-                del self._timers[key]
-                self._feed(TimerFired(at=self.env.now, key=key))
+    def _timer_due(self, ev: _TimerWake) -> None:
+        key = ev.key
+        if self._timers.get(key) == ev.at:
+            del self._timers[key]
+            self._feed(_mk_timer((self.env.now, key)))
 
-        ev.callbacks.append(fire)
+    # ---------------------------------------------------------------- commands
 
-    def _execute(self, cmd: Any) -> None:
-        t = type(cmd)
+    def _deliver(self, cmd: Deliver) -> None:
         now = self.env.now
-        if t is Deliver:
-            a = self._attempts[cmd.call_id]
+        a = self._attempts[cmd.call_id]
+        if a.queues:
             self._leave_queues(a, now)
-            a.ringing = cmd.agent_id
-            factors = self._svc[a.service].aht_level_factors
-            if factors and cmd.queue is not None:
-                level = self._agent_skills[cmd.agent_id].get(cmd.queue, 16)
-                a.talk = a.handle * self._svc[a.service].aht_factor(level)
-            else:
-                a.talk = a.handle
-            misses = bool(self._no_answer.get(cmd.agent_id, 0.0)) and (
-                self.streams.agents.random() < self._no_answer[cmd.agent_id]
-            )
-            instant = self.ring_time == 0.0 and not misses
+        agent = cmd.agent_id
+        a.ringing = agent
+        if self._aht_by_level[a.service] and cmd.queue is not None:
+            level = self._agent_skills[agent].get(cmd.queue, 16)
+            a.talk = a.handle * self._svc[a.service].aht_factor(level)
+        else:
+            a.talk = a.handle
+        p_miss = self._no_answer.get(agent, 0.0)
+        misses = bool(p_miss) and (self.streams.agents.random() < p_miss)
+        if self.ring_time == 0.0 and not misses:
             # a zero-length ring is logged but adds nothing to the level integrals
-            self._agent_changed(cmd.agent_id, AgentState.RESERVED, now, levels=not instant)
-            if misses:
-                return  # the agent will not pick up: the ACD's ring timer takes over (RONA)
-            if instant:
-                self._answer(a, cmd.agent_id)
-            else:
-                agent = cmd.agent_id
-                self._at(now + self.ring_time, lambda: self._answer(a, agent))
-        elif t is SetAgentState:
-            self._agent_changed(cmd.agent_id, cmd.state, now)
-            if cmd.state is AgentState.NOT_READY and cmd.reason == "rona":
-                self._at(now + self.rona_recovery, self._rona_recovered(cmd.agent_id))
-        elif t is StartTimer:
-            if math.isfinite(cmd.at):
-                self._timers[cmd.key] = cmd.at
-                self._new_timers[cmd.key] = cmd.at
-        elif t is CancelTimer:
-            self._timers.pop(cmd.key, None)
-        elif t is Enqueue:
-            a = self._attempts[cmd.call_id]
-            a.queues.append(cmd.queue)
-            if a.queue < 0:
-                a.queue = self._queue_code[cmd.queue]
-            self.levels.change(self._k_queue[cmd.queue], 1, now)
-        elif t is Retract:
-            a = self._attempts[cmd.call_id]
-            a.ringing = None
-        elif t is Overflow:
-            self._finish(self._attempts[cmd.call_id], "overflowed")
-        elif t is Disconnect:
-            self._finish(self._attempts[cmd.call_id], "disconnected")
-        elif t is OfferCallback:
-            self._finish(self._attempts[cmd.call_id], "callback")
-        # Announce, Conference, Transfer: no effect on the simulated timeline
+            # (``_agent_changed(agent, RESERVED, now, levels=False)``, inline)
+            if self.record and self._agent_state.get(agent) is not _RESERVED:
+                self._tl_add_t(now)
+                self._tl_add_agent(self._agent_code[agent])
+                self._tl_add_state(_STATE_CODE[_RESERVED])
+            self._answer(a, agent)
+            return
+        self._agent_changed(agent, _RESERVED, now)
+        if misses:
+            return  # the agent will not pick up: the ACD's ring timer takes over (RONA)
+        ev = _CallWake(self.env, self._ring_answered, a, agent)
+        self._schedule(ev, NORMAL, _after(now + self.ring_time, now))
+
+    def _ring_answered(self, ev: _CallWake) -> None:
+        self._answer(ev.a, ev.agent)
+
+    def _set_agent_state(self, cmd: SetAgentState) -> None:
+        now = self.env.now
+        self._agent_changed(cmd.agent_id, cmd.state, now)
+        if cmd.state is _NOT_READY and cmd.reason == "rona":
+            self._at(now + self.rona_recovery, self._rona_recovered(cmd.agent_id))
+
+    def _start_timer(self, cmd: StartTimer) -> None:
+        if math.isfinite(cmd.at):
+            self._timers[cmd.key] = cmd.at
+            self._new_timers[cmd.key] = cmd.at
+
+    def _cancel_timer(self, cmd: CancelTimer) -> None:
+        self._timers.pop(cmd.key, None)
+
+    def _enqueue(self, cmd: Enqueue) -> None:
+        a = self._attempts[cmd.call_id]
+        queue = cmd.queue
+        if a.queues is None:
+            a.queues = [queue]
+        else:
+            a.queues.append(queue)
+        if a.queue < 0:
+            a.queue = self._queue_code[queue]
+        self._lv_time(self.env.now)
+        self._lv_code(self._queue_up[queue])
+
+    def _retract(self, cmd: Retract) -> None:
+        self._attempts[cmd.call_id].ringing = None
+
+    def _overflowed(self, cmd: Overflow) -> None:
+        self._finish(self._attempts[cmd.call_id], "overflowed")
+
+    def _disconnected(self, cmd: Disconnect) -> None:
+        self._finish(self._attempts[cmd.call_id], "disconnected")
+
+    def _offered_callback(self, cmd: OfferCallback) -> None:
+        self._finish(self._attempts[cmd.call_id], "callback")
+
+    # ---------------------------------------------------------------- calls and agents
 
     def _leave_queues(self, a: _Attempt, now: float) -> None:
-        for q in a.queues:
-            self.levels.change(self._k_queue[q], -1, now)
-        a.queues.clear()
+        queues = a.queues
+        if queues:
+            down = self._queue_down
+            for q in queues:
+                self._lv_time(now)
+                self._lv_code(down[q])
+            queues.clear()
 
     def _agent_changed(
         self, agent: str, state: AgentState, now: float, levels: bool = True
     ) -> None:
-        old = self._agent_state.get(agent)
+        states = self._agent_state
+        old = states.get(agent)
         if old is state:
             return
         if levels:
-            change = self.levels.change
+            add_time = self._lv_time
+            add_code = self._lv_code
             if old is not None:
-                change(self._k_state[old], -1, now)
-            change(self._k_state[state], 1, now)
-            self._agent_state[agent] = state
+                add_time(now)
+                add_code(self._state_down[old])
+            add_time(now)
+            add_code(self._state_up[state])
+            states[agent] = state
         if self.record:
-            self._tl_t.append(now)
-            self._tl_agent.append(self._agent_code[agent])
-            self._tl_state.append(_STATE_CODE[state])
+            self._tl_add_t(now)
+            self._tl_add_agent(self._agent_code[agent])
+            self._tl_add_state(_STATE_CODE[state])
 
     def _answer(self, a: _Attempt, agent: str) -> None:
         if a.done or a.ringing != agent:
@@ -651,30 +883,33 @@ class Center:
         a.answered_at = now
         a.agent = self._agent_code[agent]
         self._agent_call[agent] = a.row
-        self._agent_changed(agent, AgentState.BUSY, now)
-        self._feed(CallAnswered(at=now, call_id=a.call_id, agent_id=agent))
-        self._at(now + a.talk, lambda: self._end(a, agent))
+        self._agent_changed(agent, _BUSY, now)
+        self._feed(_mk_answered((now, a.call_id, agent)))
+        delay = (now + a.talk) - now  # as _at(now + talk) computes it: event times repeat exactly
+        self._schedule(
+            _CallWake(self.env, self._end, a, agent), NORMAL, delay if delay > 0.0 else 0.0
+        )
 
-    def _end(self, a: _Attempt, agent: str) -> None:
+    def _end(self, ev: _CallWake) -> None:
+        a = ev.a
+        agent = ev.agent
         now = self.env.now
         a.ended = now
         wrap = self._draw_wrap[a.service]()
         a.wrap = wrap
         self._finish(a, "answered")
-        self._feed(CallEnded(at=now, call_id=a.call_id))
+        self._feed(_mk_ended((now, a.call_id)))
         # A drawn wrap-up of 0 (an empirical distribution may contain it) still
         # ends the wrap-up state the ACD entered, or the agent would stay in it.
-        if wrap > 0 or self._agent_state.get(agent) is AgentState.WORKING_AFTER_CALL:
-            row = a.row
+        if wrap > 0 or self._agent_state.get(agent) is _WRAP_UP:
+            ev.callbacks = [self._wrap_done]  # the processed event is reused for the next step
+            delay = (now + wrap) - now
+            self._schedule(ev, NORMAL, delay if delay > 0.0 else 0.0)
 
-            def wrap_done() -> None:
-                if (
-                    self._agent_state.get(agent) is AgentState.WORKING_AFTER_CALL
-                    and self._agent_call.get(agent) == row
-                ):
-                    self._feed(WrapUpEnded(at=self.env.now, agent_id=agent))
-
-            self._at(now + wrap, wrap_done)
+    def _wrap_done(self, ev: _CallWake) -> None:
+        agent = ev.agent
+        if self._agent_state.get(agent) is _WRAP_UP and self._agent_call.get(agent) == ev.a.row:
+            self._feed(_mk_wrap_ended((self.env.now, agent)))
 
     def _abandoned(self, call_id: str) -> None:
         a = self._attempts.get(call_id)
@@ -691,15 +926,16 @@ class Center:
             return
         a.done = True
         now = self.env.now
-        if math.isnan(a.ended):
+        if a.ended != a.ended:  # NaN: not set yet
             a.ended = now
         if a.trunk:
             a.trunk = False
             self._trunks_busy -= 1
-            self.levels.change(self._k_trunks, -1, now)
+            self._lv_time(now)
+            self._lv_code(self._trunk_down)
         if a.call_id:
             self._attempts.pop(a.call_id, None)
-        if outcome not in {"answered", "open"}:
+        if a.queues and outcome not in _QUEUES_KEPT:
             self._leave_queues(a, now)
         if a.arrival >= self.warmup:
             self._count(a, outcome)
@@ -725,7 +961,7 @@ class Center:
                     a.priority,
                 ),
             )
-        if outcome in ("blocked", "abandoned", "ivr_abandoned"):
+        if outcome in _REDIALLING:
             entry = self._svc[a.entry]
             p = entry.redial_probability
             if p > 0 and self.streams.redial.random() < p and entry.redial_delay is not None:
@@ -735,35 +971,41 @@ class Center:
                     self._at(now + delay, lambda: self._arrive(a.entry, customer, attempt, row))
 
     def _count(self, a: _Attempt, outcome: str) -> None:
-        arrived = self.counters.bucket(a.arrival, a.entry)
-        arrived[COUNTER_INDEX["arrived"]] += 1
-        row = self.counters.bucket(a.arrival, a.service)
+        counters = self.counters
+        interval = int(a.arrival // counters.interval)
+        row = counters.rows.get((interval, a.entry))
+        if row is None:
+            row = counters.bucket(a.arrival, a.entry)
+        row[_ARRIVED] += 1
+        if a.service != a.entry:
+            row = counters.bucket(a.arrival, a.service)
         if outcome != "open":
             row[COUNTER_INDEX[outcome]] += 1
-        if math.isnan(a.offered):
+        if a.offered != a.offered:  # NaN: never reached the ACD
             return
-        row[COUNTER_INDEX["offered"]] += 1
+        row[_OFFERED] += 1
         sl = self._svc_sl[a.service]
         if outcome == "answered":
             wait = a.answered_at - a.offered
-            row[COUNTER_INDEX["wait_answered_sum"]] += wait
-            row[COUNTER_INDEX["talk_sum"]] += a.ended - a.answered_at
-            row[COUNTER_INDEX["wrap_sum"]] += a.wrap
+            row[_WAIT_ANSWERED_SUM] += wait
+            row[_TALK_SUM] += a.ended - a.answered_at
+            row[_WRAP_SUM] += a.wrap
             if wait <= sl:
-                row[COUNTER_INDEX["answered_in_sl"]] += 1
+                row[_ANSWERED_IN_SL] += 1
             if wait > 0:
-                row[COUNTER_INDEX["waited"]] += 1
+                row[_WAITED] += 1
         elif outcome == "abandoned":
             wait = a.ended - a.offered
-            row[COUNTER_INDEX["wait_abandoned_sum"]] += wait
-            row[COUNTER_INDEX["waited"]] += 1
+            row[_WAIT_ABANDONED_SUM] += wait
+            row[_WAITED] += 1
             if wait <= sl:
-                row[COUNTER_INDEX["abandoned_in_sl"]] += 1
+                row[_ABANDONED_IN_SL] += 1
 
     def _close(self) -> None:
         """End of run: calls still in the system are recorded as ``open``."""
         for a in list(self._attempts.values()):
-            self._leave_queues(a, self.env.now)
+            if a.queues:
+                self._leave_queues(a, self.env.now)
             self._finish(a, "open")
         self.levels.close(self.env.now)
 
@@ -774,6 +1016,9 @@ class Center:
         self._tl_t = array("d")
         self._tl_agent = array("i")
         self._tl_state = array("b")
+        self._tl_add_t = self._tl_t.append
+        self._tl_add_agent = self._tl_agent.append
+        self._tl_add_state = self._tl_state.append
 
     def timeline(self) -> np.ndarray:
         """Agent state changes as a structured array (t, agent code, state code)."""

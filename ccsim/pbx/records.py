@@ -10,12 +10,14 @@ collectors' ``add`` methods, and nothing stores one Python object per field:
   only these);
 * ``LevelTimes`` integrates piecewise-constant levels (agents per state,
   trunks and IVR ports in use, queue lengths) over each interval, splitting a
-  duration across interval boundaries, and keeps each interval's maximum.
+  duration across interval boundaries, and keeps each interval's maximum;
+  changes are buffered in typed arrays and folded in with numpy in chunks.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -170,16 +172,31 @@ class IntervalCounters:
         return df
 
 
+#: A buffered level change is one int64 code, ``delta * _KEY_SPAN + key id`` (see ``LevelTimes``).
+_KEY_SPAN = 1 << 20
+
+
 class LevelTimes:
     """Time-weighted integrals of integer levels over fixed intervals, plus per-interval maxima.
 
-    ``change`` is O(1), with no clock kept per key: the integral of a level
-    over interval [a, b) is ``level(a)·(b − a) + Σ δ·(b − t)`` over the changes
-    δ at times t inside it, so each change only adds ``δ·(b − t)`` to its
-    interval and ``δ`` to that interval's net; ``frame`` and ``window_area``
-    complete the sums. Keys are registered once (``key(name) -> id``) and then
-    addressed by integer id, because ``change`` runs several times per call.
+    The integral of a level over interval [a, b) is ``level(a)·(b − a) + Σ δ·(b − t)``
+    over the changes δ at times t inside it, so each change only adds
+    ``δ·(b − t)`` to its interval and ``δ`` to that interval's net; ``frame``
+    and ``window_area`` complete the sums. Keys are registered once
+    (``key(name) -> id``) and then addressed by integer id.
+
+    ``change`` runs several times per simulated call, so it only appends the
+    change to two typed buffers (time, and ``code(k, δ)``); every
+    ``FOLD_EVERY`` changes (and before any result is read) the buffer is folded
+    into the per-interval sums with numpy. The fold adds each change in the
+    order it happened (``np.add.at`` is unbuffered and sequential), so the sums
+    are bit-for-bit those of adding one change at a time, and memory stays
+    bounded however long the run. A hot caller may append to ``times`` and
+    ``codes`` itself (bound ``append`` methods, no call into this class) if it
+    calls ``fold_if_full()`` regularly.
     """
+
+    FOLD_EVERY = 1 << 13
 
     def __init__(self, interval: float, window: tuple[float, float] = (0.0, math.inf)) -> None:
         self.interval = interval
@@ -187,66 +204,127 @@ class LevelTimes:
         self.window = window
         self.names: list[str] = []
         self._ids: dict[str, int] = {}
-        self.level: list[int] = []
-        self._win: list[float] = []
-        self._partial: list[list[float]] = []  # [key][interval]: Σ δ·(interval end − t)
-        self._net: list[list[int]] = []  # [key][interval]: Σ δ
-        self._peak: list[list[int]] = []  # [key][interval]: max level right after a change
+        #: pending changes, oldest first: time, and ``code(key, delta)``
+        self.times = array("d")
+        self.codes = array("q")
+        self._level = np.zeros(0, dtype=np.int64)  # [key]: level after the folded changes
+        self._win = np.zeros(0)  # [key]: level-seconds inside the window
+        self._partial = np.zeros((0, 0))  # [key, interval]: Σ δ·(interval end − t)
+        self._net = np.zeros((0, 0), dtype=np.int64)  # [key, interval]: Σ δ
+        self._peak = np.zeros((0, 0), dtype=np.int64)  # [key, interval]: max level after a change
+        self._used = np.zeros(0, dtype=np.int64)  # [key]: 1 + last interval with a change
         self.end = math.inf
 
     def key(self, name: str) -> int:
         """The id of level ``name`` (registered on first use)."""
         k = self._ids.get(name)
         if k is None:
+            self.fold()
             k = self._ids[name] = len(self.names)
             self.names.append(name)
-            self.level.append(0)
-            self._win.append(0.0)
-            self._partial.append([])
-            self._net.append([])
-            self._peak.append([])
+            self._level = np.append(self._level, 0)
+            self._win = np.append(self._win, 0.0)
+            self._used = np.append(self._used, 0)
+            self._partial = np.vstack([self._partial, np.zeros((1, self._partial.shape[1]))])
+            cols = self._net.shape[1]
+            self._net = np.vstack([self._net, np.zeros((1, cols), dtype=np.int64)])
+            self._peak = np.vstack([self._peak, np.zeros((1, cols), dtype=np.int64)])
         return k
+
+    @staticmethod
+    def code(k: int, delta: int) -> int:
+        """The buffered form of "key ``k`` changes by ``delta``" (for ``codes``)."""
+        return delta * _KEY_SPAN + k
 
     def change(self, k: int, delta: int, t: float) -> None:
         """The level of key id ``k`` changes by ``delta`` at time ``t`` (non-decreasing)."""
+        self.times.append(t)
+        self.codes.append(delta * _KEY_SPAN + k)
+        if len(self.codes) >= self.FOLD_EVERY:
+            self.fold()
+
+    def fold_if_full(self) -> None:
+        """Fold the buffer if it holds ``FOLD_EVERY`` changes or more (for direct appenders)."""
+        if len(self.codes) >= self.FOLD_EVERY:
+            self.fold()
+
+    def fold(self) -> None:
+        """Add the buffered changes to the per-interval sums, in the order they happened."""
+        n = len(self.codes)
+        if not n:
+            return
+        t = np.array(self.times, dtype=np.float64)
+        code = np.array(self.codes, dtype=np.int64)
+        # in place: hot callers hold the buffers' bound ``append`` methods
+        del self.times[:]
+        del self.codes[:]
+        delta = code // _KEY_SPAN
+        k = code - delta * _KEY_SPAN
         iv = self.interval
-        i = int(t // iv)
-        partial = self._partial[k]
-        if len(partial) <= i:
-            grow = i + 1 - len(partial)
-            partial.extend([0.0] * grow)
-            self._net[k].extend([0] * grow)
-            self._peak[k].extend([0] * grow)
-        partial[i] += delta * ((i + 1) * iv - t)
-        self._net[k][i] += delta
-        level = self.level[k] + delta
-        self.level[k] = level
-        peak = self._peak[k]
-        peak[i] = max(peak[i], level)
+        i = (t // iv).astype(np.int64)  # numpy's float floor division is Python's
+        need = int(i.max()) + 1
+        cols = self._partial.shape[1]
+        if need > cols:
+            grow = max(need, 2 * cols) - cols
+            rows = len(self.names)
+            self._partial = np.hstack([self._partial, np.zeros((rows, grow))])
+            self._net = np.hstack([self._net, np.zeros((rows, grow), dtype=np.int64)])
+            self._peak = np.hstack([self._peak, np.zeros((rows, grow), dtype=np.int64)])
         w0, w1 = self.window
-        if t < w1:
-            self._win[k] += delta * (w1 - (t if t > w0 else w0))
+        with np.errstate(invalid="ignore", over="ignore"):
+            # the same float operations, in the same order, as one change at a time
+            np.add.at(self._partial, (k, i), delta * ((i + 1) * iv - t))
+            inside = t < w1
+            np.add.at(self._win, k[inside], (delta * (w1 - np.maximum(t, w0)))[inside])
+        np.add.at(self._net, (k, i), delta)
+        np.maximum.at(self._used, k, i + 1)
+        # the level right after each change: a running sum per key (integers, exact)
+        order = np.argsort(k, kind="stable")
+        ks = k[order]
+        run = np.cumsum(delta[order])
+        first = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1])))
+        last = np.append(first[1:], n) - 1
+        lengths = last - first + 1
+        before = np.concatenate(([0], run[first[1:] - 1]))
+        level = run + np.repeat(self._level[ks[first]] - before, lengths)
+        np.maximum.at(self._peak, (ks, i[order]), level)
+        self._level[ks[first]] = level[last]
+
+    @property
+    def level(self) -> list[int]:
+        """The current level of each key."""
+        self.fold()
+        return [int(v) for v in self._level]
 
     def close(self, t: float) -> None:
         """The run ended at ``t``: levels still up count until then, not beyond."""
         self.end = t
-        for k in range(len(self.names)):
-            if self.level[k]:
-                self.change(k, -self.level[k], t)
+        for k, level in enumerate(self.level):
+            if level:
+                self.change(k, -level, t)
+        self.fold()
 
     @property
     def window_area(self) -> dict[str, float]:
         """Level x seconds of each key over the measured window (after ``close``)."""
-        return dict(zip(self.names, self._win, strict=True))
+        self.fold()
+        return dict(zip(self.names, self._win.tolist(), strict=True))
 
     def frame(self) -> pd.DataFrame:
         """Columns: key, interval, mean level over the interval, max level (after ``close``)."""
+        self.fold()
         iv = self.interval
         rows = []
         for k, name in enumerate(self.names):
+            used = int(self._used[k])
             level = 0
             for i, (part, net, peak) in enumerate(
-                zip(self._partial[k], self._net[k], self._peak[k], strict=True)
+                zip(
+                    self._partial[k, :used].tolist(),
+                    self._net[k, :used].tolist(),
+                    self._peak[k, :used].tolist(),
+                    strict=True,
+                )
             ):
                 if i * iv >= self.end:
                     break  # the run was over before this interval began
