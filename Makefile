@@ -7,14 +7,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 BSTAMP := $(VENV)/.installed-bench
+# mypyc build of the hot modules (listed in ccsim/_compiled.py), next to their sources
+CSTAMP := $(VENV)/.compiled
+CSOURCES := setup.py ccsim/_compiled.py ccsim/agents/states.py ccsim/acd.py \
+            ccsim/pbx/records.py ccsim/pbx/model.py
 
-.PHONY: demo test lint bench clean venv browser fonts postgres
+.PHONY: demo test lint bench clean venv browser fonts postgres compiled pure
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -e '.[dev,services,live,dist]'
 	@touch $@
 
@@ -22,15 +26,32 @@ $(BSTAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,services,live,dist,bench]'
 	@touch $@
 
-demo: $(STAMP) fonts
+# The ACD and the simulation driver compiled with mypyc (about 2x; ccsim/_compiled.py).
+# A failed build leaves pure Python; an edited source is never shadowed by its old build.
+compiled: $(CSTAMP)
+
+$(CSTAMP): $(STAMP) $(CSOURCES)
+	@echo "== compiling the ACD and the simulation driver with mypyc (a few minutes)"
+	CCSIM_COMPILE=1 $(BIN)/python setup.py --quiet build_ext --inplace
+	@touch $@
+
+# back to pure Python (the sources run as they are)
+pure:
+	$(BIN)/python -c "from ccsim._compiled import extensions as e; [p.unlink() for p in e()]"
+	rm -f ccsim/_compiled_build.json $(CSTAMP)
+
+demo: $(STAMP) $(CSTAMP) fonts
 	$(BIN)/ccsim demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check ccsim tests benchmarks notebooks experiments docs
 	$(BIN)/mypy
 
-test: lint browser fonts postgres
+test: lint browser fonts postgres $(CSTAMP)
+	$(BIN)/python -c "import ccsim.acd as m, ccsim._compiled as c; print('== tests on the', 'compiled' if c.is_compiled(m) else 'pure Python', 'build')"
 	$(BIN)/python -m pytest -q -n $(JOBS)
+	@echo "== the ACD, agent, routing and simulation tests again as pure Python (CCSIM_PURE=1)"
+	CCSIM_PURE=1 $(BIN)/python -m pytest -q -n $(JOBS) tests/acd tests/agents tests/routing tests/pbx tests/test_events.py tests/test_purity.py
 	@echo "== services tests again on a throwaway PostgreSQL cluster (pg_virtualenv)"
 	pg_virtualenv -- env CCSIM_TEST_POSTGRES=postgresql+psycopg:// $(BIN)/python -m pytest -q -n $(JOBS) tests/services
 
@@ -57,7 +78,7 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	} || echo "warning: chromium could not be installed; the browser test is skipped outside CI"
 
-bench: $(BSTAMP)
+bench: $(BSTAMP) $(CSTAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ccsim._compiled import build_name
 from ccsim.acd import ACD, ACDConfig, QueueConfig
 from ccsim.events import (
     AgentLoggedOn,
@@ -202,6 +203,7 @@ def main() -> None:
     acd_rate = len(acd_events) / acd_t
     floor_rate = len(floor_events) / floor_t
     print(f"agents={N_AGENTS} skills={len(SKILLS)} load={LOAD}")
+    print(f"ccsim build: {build_name()}  (ccsim/_compiled.py; CCSIM_PURE=1 for the sources)")
     print(f"ccsim ACD : {len(acd_events):,} events in {acd_t:.2f} s = {acd_rate:,.0f} events/s")
     print(
         f"dict+deque: {len(floor_events):,} events in {floor_t:.2f} s = {floor_rate:,.0f} events/s"

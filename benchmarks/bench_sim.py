@@ -50,6 +50,7 @@ import numpy as np
 import simpy
 from scipy import stats
 
+from ccsim._compiled import build_name
 from ccsim.pbx.run import simulate
 from ccsim.planning.erlang import erlang_c
 from ccsim.scenario import Scenario
@@ -249,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
 
     exact = float(erlang_c(arrival_rate=RATE, aht=AHT, servers=AGENTS).asa)
     print(f"M/M/{AGENTS}, load {LOAD:.0%}, AHT {AHT:.0f} s, {args.calls:,} calls per engine")
+    print(f"ccsim build: {build_name()}  (ccsim/_compiled.py; CCSIM_PURE=1 for the sources)")
     engines: list[Callable[[int, int], EngineRun]] = [run_ccsim, run_ciw, run_bare_simpy]
     runs: dict[str, EngineRun] = {}
     # interleaved repeats, best of each: a load change on a shared machine hits all alike

@@ -7,10 +7,15 @@ center and a live ACD bound to a PBX over CSTA. The public surface is listed in
 
 from typing import TYPE_CHECKING, Any
 
-from ccsim._version import __version__
-from ccsim.acd import ACD, ACDConfig, ACDError, QueueConfig
-from ccsim.errors import IllegalTransitionError
-from ccsim.scenario import Scenario, ScenarioError, example, load_scenario
+from ccsim import _compiled
+
+# before anything imports the hot modules: never run a compiled build older than its source
+_compiled.install()
+
+from ccsim._version import __version__  # noqa: E402
+from ccsim.acd import ACD, ACDConfig, ACDError, QueueConfig  # noqa: E402
+from ccsim.errors import IllegalTransitionError  # noqa: E402
+from ccsim.scenario import Scenario, ScenarioError, example, load_scenario  # noqa: E402
 
 if TYPE_CHECKING:
     from ccsim.pbx.run import SimulationResult, paired_difference, simulate
