@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import math
 import multiprocessing as mp
 import pstats
 import resource
@@ -93,7 +94,7 @@ def mm50_scenario() -> Scenario:
                 }
             ],
             "agent_groups": [{"name": "agents", "size": AGENTS, "skills": {"general": 1}}],
-            "timing": {"ring_timeout": 1e9, "wrap_up": 0},
+            "timing": {"ring_timeout": math.inf, "wrap_up": 0},
         },
         source="<bench_sim>",
     )

@@ -90,6 +90,7 @@ _candidate = Candidate._make
 __all__ = ["ACD", "ACDConfig", "ACDError", "IllegalTransitionError", "QueueConfig"]
 
 _NO_HELD: Mapping[str, float] = MappingProxyType({})
+_INF = float("inf")
 _S = AgentState
 _READY = AgentState.READY
 _RESERVED = AgentState.RESERVED
@@ -718,10 +719,11 @@ class ACD:
         out.append(_mk_deliver((cid, aid, queue)))
         if outcome is not None:
             self._transition(agent, outcome, out, notify=False)
-        key = ("ring", cid)
         at = now + self._ring_timeout
-        self._timers[key] = at
-        out.append(_mk_start((key, at)))
+        if at != _INF:  # an infinite ring timeout means no ring-no-answer at all
+            key = ("ring", cid)
+            self._timers[key] = at
+            out.append(_mk_start((key, at)))
 
     def _enqueue(self, call: _Call, queue: _Queue, enqueued_at: float, out: list[Command]) -> None:
         self._seq += 1

@@ -46,7 +46,9 @@ class ACDConfig:
     * ``ring_timeout``: seconds a delivered call may ring before ring-no-answer
       (RONA) takes it back; ``rona_threshold`` consecutive misses make the agent
       NOT_READY with reason ``rona``; ``rona_priority_boost`` is added to the
-      returned call's priority so it goes to the head of its queues.
+      returned call's priority so it goes to the head of its queues. An
+      infinite ``ring_timeout`` turns ring-no-answer off: no ring timer is
+      started (a timer at infinity would never fire).
     * ``ewt_default_handle_time``: seconds assumed per call by EWT estimates
       before any call of a queue has been answered.
     """

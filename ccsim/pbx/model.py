@@ -33,6 +33,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from heapq import heappush
 from types import MappingProxyType
 from typing import Any
 
@@ -418,7 +419,6 @@ class Center:
         self._new_timers: dict[TimerKey, float] = {}
         self._feeds: deque[Event] = deque()
         self._feeding = False
-        self._schedule = self.env.schedule
         #: command type -> handler; types not listed (Announce, Conference, Transfer)
         #: have no effect on the simulated timeline
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -451,6 +451,16 @@ class Center:
             self._trace = sorted(trace, key=lambda x: x[0])
 
     # ---------------------------------------------------------------- set-up
+
+    def _push(self, event: simpy.Event, priority: int, delay: float) -> None:
+        """``Environment.schedule`` without the Python call: the same heap entry.
+
+        SimPy's clock (``_now``), queue (``_queue``) and event ids (``_eid``) are
+        read directly, as ``schedule`` and ``now`` do; this runs twice per call.
+        """
+        env = self.env
+        queue: list[Any] = env._queue
+        heappush(queue, (env._now + delay, priority, next(env._eid), event))
 
     def _policies(self, given: dict[str, Any] | None) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -492,7 +502,7 @@ class Center:
     def _at(self, t: float, fn: Callable[[], None]) -> None:
         """Call ``fn`` at absolute time ``t`` (now if ``t`` has passed)."""
         env = self.env
-        self._schedule(_Wake(env, self._call_fn, fn), NORMAL, max(0.0, t - env.now))
+        self._push(_Wake(env, self._call_fn, fn), NORMAL, max(0.0, t - env._now))
 
     @staticmethod
     def _call_fn(ev: _Wake) -> None:
@@ -556,13 +566,13 @@ class Center:
             if self._agent_state.get(agent) is AgentState.NOT_READY:
                 view = self.acd.agent(agent)
                 if view.reason == "rona":
-                    self._feed(AgentReady(at=self.env.now, agent_id=agent))
+                    self._feed(AgentReady(at=self.env._now, agent_id=agent))
 
         return fire
 
     def _feeder(self, cls: Any, agent: str, **kw: Any) -> Callable[[], None]:
         def fire() -> None:
-            self._feed(cls(at=self.env.now, agent_id=agent, **kw))
+            self._feed(cls(at=self.env._now, agent_id=agent, **kw))
 
         return fire
 
@@ -607,7 +617,7 @@ class Center:
             return
         stream = _ArrivalStream(self.env, self._arrival, times, codes, day)
         stream.i = i
-        self._schedule(stream, NORMAL, _delay(times[i] - self.env.now))
+        self._push(stream, NORMAL, _delay(times[i] - self.env._now))
 
     def _next_day(self, day: float) -> None:
         if math.isfinite(day):
@@ -629,10 +639,10 @@ class Center:
             return
         ev.i = i
         ev.callbacks = [self._arrival]
-        self._schedule(ev, NORMAL, _delay(times[i] - self.env.now))
+        self._push(ev, NORMAL, _delay(times[i] - self.env._now))
 
     def _arrive(self, entry: int, customer: int, attempt: int, redial_of: int) -> None:
-        now = self.env.now
+        now = self.env._now
         row = self._rows
         self._rows += 1
         a = _Attempt(row, entry, now, customer, attempt, redial_of)
@@ -653,7 +663,7 @@ class Center:
             self._offer(a, entry, svc.routing_point)
 
     def _enter_ivr(self, a: _Attempt, node_name: str) -> None:
-        now = self.env.now
+        now = self.env._now
         ivr = self.scenario.ivr
         assert ivr is not None and self.ivr_ports is not None
         if self._ivr_busy >= self.ivr_ports:
@@ -666,11 +676,11 @@ class Center:
         path = ivr.walk(node_name, self.streams.ivr)
         result = (path.outcome, path.service, path.routing_point)
         ev = _IvrWake(self.env, self._leave_ivr, a, result)
-        self._schedule(ev, NORMAL, _after(now + path.duration, now))
+        self._push(ev, NORMAL, _after(now + path.duration, now))
 
     def _leave_ivr(self, ev: _IvrWake) -> None:
         a = ev.a
-        t = self.env.now
+        t = self.env._now
         self._ivr_busy -= 1
         self._lv_time(t)
         self._lv_code(self._ivr_down)
@@ -684,7 +694,7 @@ class Center:
             self._finish(a, kind)
 
     def _offer(self, a: _Attempt, service: int, routing_point: str | None) -> None:
-        now = self.env.now
+        now = self.env._now
         svc = self._svc[service]
         a.service = service
         a.offered = now
@@ -705,13 +715,13 @@ class Center:
         # trusted values in field order (events.py: _make skips the keyword parsing)
         self._feed(_mk_offered((now, call_id, svc.name, routing_point, svc.priority, attributes)))
         if math.isfinite(patience) and not a.done and a.answered_at != a.answered_at:
-            self._schedule(_CallWake(self.env, self._patience_out, a, ""), NORMAL, _delay(patience))
+            self._push(_CallWake(self.env, self._patience_out, a, ""), NORMAL, _delay(patience))
 
     def _patience_out(self, ev: _CallWake) -> None:
         a = ev.a
         if a.done or a.answered_at == a.answered_at:  # done, or answered (not NaN)
             return
-        self._feed(_mk_abandoned((self.env.now, a.call_id)))
+        self._feed(_mk_abandoned((self.env._now, a.call_id)))
 
     # ---------------------------------------------------------------- the ACD loop
 
@@ -763,18 +773,18 @@ class Center:
 
     def _arm(self, key: TimerKey, at: float) -> None:
         env = self.env
-        self._schedule(_TimerWake(env, self._timer_due, key, at), NORMAL, _delay(at - env.now))
+        self._push(_TimerWake(env, self._timer_due, key, at), NORMAL, _delay(at - env._now))
 
     def _timer_due(self, ev: _TimerWake) -> None:
         key = ev.key
         if self._timers.get(key) == ev.at:
             del self._timers[key]
-            self._feed(_mk_timer((self.env.now, key)))
+            self._feed(_mk_timer((self.env._now, key)))
 
     # ---------------------------------------------------------------- commands
 
     def _deliver(self, cmd: Deliver) -> None:
-        now = self.env.now
+        now = self.env._now
         a = self._attempts[cmd.call_id]
         if a.queues:
             self._leave_queues(a, now)
@@ -800,13 +810,13 @@ class Center:
         if misses:
             return  # the agent will not pick up: the ACD's ring timer takes over (RONA)
         ev = _CallWake(self.env, self._ring_answered, a, agent)
-        self._schedule(ev, NORMAL, _after(now + self.ring_time, now))
+        self._push(ev, NORMAL, _after(now + self.ring_time, now))
 
     def _ring_answered(self, ev: _CallWake) -> None:
         self._answer(ev.a, ev.agent)
 
     def _set_agent_state(self, cmd: SetAgentState) -> None:
-        now = self.env.now
+        now = self.env._now
         self._agent_changed(cmd.agent_id, cmd.state, now)
         if cmd.state is _NOT_READY and cmd.reason == "rona":
             self._at(now + self.rona_recovery, self._rona_recovered(cmd.agent_id))
@@ -828,7 +838,7 @@ class Center:
             a.queues.append(queue)
         if a.queue < 0:
             a.queue = self._queue_code[queue]
-        self._lv_time(self.env.now)
+        self._lv_time(self.env._now)
         self._lv_code(self._queue_up[queue])
 
     def _retract(self, cmd: Retract) -> None:
@@ -878,7 +888,7 @@ class Center:
     def _answer(self, a: _Attempt, agent: str) -> None:
         if a.done or a.ringing != agent:
             return
-        now = self.env.now
+        now = self.env._now
         a.ringing = None
         a.answered_at = now
         a.agent = self._agent_code[agent]
@@ -886,14 +896,12 @@ class Center:
         self._agent_changed(agent, _BUSY, now)
         self._feed(_mk_answered((now, a.call_id, agent)))
         delay = (now + a.talk) - now  # as _at(now + talk) computes it: event times repeat exactly
-        self._schedule(
-            _CallWake(self.env, self._end, a, agent), NORMAL, delay if delay > 0.0 else 0.0
-        )
+        self._push(_CallWake(self.env, self._end, a, agent), NORMAL, delay if delay > 0.0 else 0.0)
 
     def _end(self, ev: _CallWake) -> None:
         a = ev.a
         agent = ev.agent
-        now = self.env.now
+        now = self.env._now
         a.ended = now
         wrap = self._draw_wrap[a.service]()
         a.wrap = wrap
@@ -904,19 +912,19 @@ class Center:
         if wrap > 0 or self._agent_state.get(agent) is _WRAP_UP:
             ev.callbacks = [self._wrap_done]  # the processed event is reused for the next step
             delay = (now + wrap) - now
-            self._schedule(ev, NORMAL, delay if delay > 0.0 else 0.0)
+            self._push(ev, NORMAL, delay if delay > 0.0 else 0.0)
 
     def _wrap_done(self, ev: _CallWake) -> None:
         agent = ev.agent
         if self._agent_state.get(agent) is _WRAP_UP and self._agent_call.get(agent) == ev.a.row:
-            self._feed(_mk_wrap_ended((self.env.now, agent)))
+            self._feed(_mk_wrap_ended((self.env._now, agent)))
 
     def _abandoned(self, call_id: str) -> None:
         a = self._attempts.get(call_id)
         if a is not None and not a.done:
-            self._leave_queues(a, self.env.now)
+            self._leave_queues(a, self.env._now)
             a.ringing = None
-            a.ended = self.env.now
+            a.ended = self.env._now
             self._finish(a, "abandoned")
 
     # ---------------------------------------------------------------- completion
@@ -925,7 +933,7 @@ class Center:
         if a.done:
             return
         a.done = True
-        now = self.env.now
+        now = self.env._now
         if a.ended != a.ended:  # NaN: not set yet
             a.ended = now
         if a.trunk:
@@ -1005,9 +1013,9 @@ class Center:
         """End of run: calls still in the system are recorded as ``open``."""
         for a in list(self._attempts.values()):
             if a.queues:
-                self._leave_queues(a, self.env.now)
+                self._leave_queues(a, self.env._now)
             self._finish(a, "open")
-        self.levels.close(self.env.now)
+        self.levels.close(self.env._now)
 
     # ---------------------------------------------------------------- outputs
 
