@@ -221,11 +221,15 @@ class _Attempt:
 # hence every seed's results are unchanged.
 
 
-class _Wake(simpy.Event):
-    """A triggered event that calls ``fn()`` (rare actions: shifts, supervisor, redials)."""
+class _Triggered(simpy.Event):
+    """Already triggered and successful, as a Timeout is once made; ``env.step`` reads these."""
 
     _ok = True
     _value = None
+
+
+class _Wake(_Triggered):
+    """A triggered event that calls ``fn()`` (rare actions: shifts, supervisor, redials)."""
 
     def __init__(
         self, env: simpy.Environment, callback: Callable[[Any], None], fn: Callable[[], None]
@@ -235,11 +239,8 @@ class _Wake(simpy.Event):
         self.fn = fn
 
 
-class _CallWake(simpy.Event):
+class _CallWake(_Triggered):
     """A triggered event about one attempt (and agent): patience, ringing, talk, wrap-up."""
-
-    _ok = True
-    _value = None
 
     def __init__(
         self, env: simpy.Environment, callback: Callable[[Any], None], a: _Attempt, agent: str
@@ -250,11 +251,8 @@ class _CallWake(simpy.Event):
         self.agent = agent
 
 
-class _IvrWake(simpy.Event):
+class _IvrWake(_Triggered):
     """A triggered event: the caller leaves the IVR with the path's result."""
-
-    _ok = True
-    _value = None
 
     def __init__(
         self,
@@ -269,11 +267,8 @@ class _IvrWake(simpy.Event):
         self.result = result
 
 
-class _TimerWake(simpy.Event):
+class _TimerWake(_Triggered):
     """A triggered event: an ACD timer is due (if it was not cancelled or re-armed)."""
-
-    _ok = True
-    _value = None
 
     def __init__(
         self, env: simpy.Environment, callback: Callable[[Any], None], key: TimerKey, at: float
@@ -284,11 +279,8 @@ class _TimerWake(simpy.Event):
         self.at = at
 
 
-class _ArrivalStream(simpy.Event):
+class _ArrivalStream(_Triggered):
     """A day's (or a trace's) arrivals: one event object rescheduled for each arrival."""
-
-    _ok = True
-    _value = None
 
     def __init__(
         self,
